@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// ClipCap research framework: CLIP-prefix captioning trained without images, and the CLIP modality gap.
+// Targets point downward: C shims → Tensor → Layers → Models; beside them Tokenizers, Imaging, Data;
+// the `clipcap` executable on top. Each source target has a test target.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "ClipCap",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "clipcap", targets: ["clipcap"]),
+        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C shims: a module map and an umbrella header, nothing else.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CGLPK", path: "Sources/CGLPK", providers: [.apt(["libglpk-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "Layers", dependencies: ["Tensor"], swiftSettings: optimize),
+        .target(name: "Models", dependencies: ["Tensor", "Layers"], swiftSettings: optimize),
+        .target(name: "Tokenizers", swiftSettings: optimize),
+        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "Tensor"], swiftSettings: optimize),
+        .target(name: "Data", dependencies: ["Tensor"], swiftSettings: optimize),
+        .executableTarget(
+            name: "clipcap",
+            dependencies: [
+                "Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimize),
+
+        // Shared test helpers (expectClose, fixture paths); used by the test targets only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Tensor", "Layers", "Models", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

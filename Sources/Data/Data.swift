@@ -1,0 +1,1 @@
+// The Data target: embedding stores and dataset readers.

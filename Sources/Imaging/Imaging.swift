@@ -1,0 +1,1 @@
+// The Imaging target: JPEG/PNG decoding and CLIP preprocessing.

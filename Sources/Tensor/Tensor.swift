@@ -5,14 +5,16 @@ import Foundation
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
-    private let owned: Bool
+    /// False for views: their memory (e.g. a read-only file mapping) is never written, so the first
+    /// mutation copies it.
+    public let owned: Bool
     private let owner: AnyObject?
 
-    /// Fresh, zero-filled storage, 64-byte aligned for SIMD and BLAS.
-    public init(count: Int) {
+    /// Fresh storage, 64-byte aligned for SIMD and BLAS; zero-filled unless `zeroed` is false.
+    public init(count: Int, zeroed: Bool = true) {
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        if zeroed { raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
         self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         self.count = count
         self.owned = true
@@ -44,6 +46,12 @@ public struct Tensor: @unchecked Sendable {
         self.storage = TensorStorage(count: shape.reduce(1, *))
     }
 
+    /// A tensor whose elements are not initialized: for outputs that a kernel overwrites completely.
+    public init(uninitialized shape: [Int]) {
+        self.shape = shape
+        self.storage = TensorStorage(count: shape.reduce(1, *), zeroed: false)
+    }
+
     /// A tensor over existing storage (no copy). `storage.count` must equal the element count.
     public init(shape: [Int], storage: TensorStorage) {
         precondition(storage.count == shape.reduce(1, *), "storage size does not match shape")
@@ -66,10 +74,10 @@ public struct Tensor: @unchecked Sendable {
     /// Read-only pointer to the first element.
     public var data: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
 
-    /// Mutable pointer to the first element; copies a shared buffer first (copy-on-write).
+    /// Mutable pointer to the first element; copies a shared buffer or a view first (copy-on-write).
     public var mutableData: UnsafeMutablePointer<Float> {
         mutating get {
-            if !isKnownUniquelyReferenced(&storage) {
+            if !isKnownUniquelyReferenced(&storage) || !storage.owned {
                 let fresh = TensorStorage(count: storage.count)
                 fresh.pointer.update(from: storage.pointer, count: storage.count)
                 storage = fresh

@@ -1,0 +1,22 @@
+import Foundation
+import Tensor
+
+/// A CLIP model read from a HF `CLIPModel` folder (config.json + model.safetensors).
+public struct CLIPModel {
+    public let config: CLIPConfig
+    public let text: CLIPTextModel
+    public let vision: CLIPVisionModel
+
+    public init<P: ParameterSource>(config: CLIPConfig, parameters p: P) throws {
+        self.config = config
+        text = try CLIPTextModel(config: config.textConfig, projectionDim: config.projectionDim, parameters: p)
+        vision = try CLIPVisionModel(config: config.visionConfig, projectionDim: config.projectionDim, parameters: p)
+    }
+
+    /// Loads `folder/config.json` and `folder/model.safetensors`.
+    public init(folder: URL) throws {
+        let config = try CLIPConfig.load(folder.appendingPathComponent("config.json"))
+        let loader = try WeightLoader(path: folder.appendingPathComponent("model.safetensors").path)
+        try self.init(config: config, parameters: loader)
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Writes files atomically: the bytes go to a temporary file beside the target, which is then renamed
+/// over it. A crash or error part-way leaves the old file (or no file), never a half-written one.
+public enum AtomicWrite {
+    /// Writes `data` to `url` through a temporary sibling and `rename(2)`.
+    public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { tmp in try data.write(to: tmp) }
+    }
+
+    /// Calls `body` with a temporary path beside `url`, then renames it over `url`.
+    /// The temporary file is removed if `body` throws.
+    public static func write(to url: URL, _ body: (URL) throws -> Void) throws {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try body(tmp)
+            if rename(tmp.path, url.path) != 0 {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
+                    NSLocalizedDescriptionKey: "cannot rename into \(url.path): \(String(cString: strerror(errno)))"])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw error
+        }
+    }
+}

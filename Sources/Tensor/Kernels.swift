@@ -18,7 +18,10 @@ public typealias V8 = SIMD8<Float>
 @inline(__always)
 public func simdExp(_ x0: V8) -> V8 {
     let x = x0.clamped(lowerBound: V8(repeating: -87.33654), upperBound: V8(repeating: 88.72283))
-    let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+    // n = round(x·log2 e) with the 1.5·2^23 trick: adding it leaves n in the low mantissa bits
+    let magic = V8(repeating: 12582912)
+    let t = x * 1.44269504088896341 + magic
+    let n = t - magic
     var r = x - n * 0.693359375
     r = r + n * 2.12194440e-4
     var p = V8(repeating: 1.9875691500e-4)
@@ -29,8 +32,8 @@ public func simdExp(_ x0: V8) -> V8 {
     p = p * r + 5.0000001201e-1
     let rr = r * r
     let y = p * rr + r + 1
-    // 2^n built from the exponent bits
-    let ni = SIMD8<Int32>(n)
+    // 2^n from the exponent bits: (n + 127) << 23, with n read from t's low bits
+    let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
     let scale = unsafeBitCast((ni &+ 127) &<< 23, to: V8.self)
     return y * scale
 }

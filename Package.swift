@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "TestSupport"]),
+        // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).
+        .testTarget(name: "clipcapTests", dependencies: ["clipcap", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -17,7 +17,10 @@ public typealias V8 = SIMD8<Float>
 /// error below 2 ulp over the float range; underflows to 0 below −87.3 and saturates above 88.7.
 @inline(__always)
 public func simdExp(_ x0: V8) -> V8 {
-    let x = x0.clamped(lowerBound: V8(repeating: -87.33654), upperBound: V8(repeating: 88.72283))
+    // clamp with compare+blend (the generic clamped() is not inlined)
+    var x = x0
+    x.replace(with: -87.33654, where: x .< -87.33654)
+    x.replace(with: 88.72283, where: x .> 88.72283)
     // n = round(x·log2 e) with the 1.5·2^23 trick: adding it leaves n in the low mantissa bits
     let magic = V8(repeating: 12582912)
     let t = x * 1.44269504088896341 + magic
@@ -126,7 +129,7 @@ public func layerNorm(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float
 @inline(__always)
 public func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
     var m8 = V8(repeating: -.infinity), j = 0
-    while j + 8 <= n { m8 = pointwiseMax(m8, load8(p + j)); j += 8 }
+    while j + 8 <= n { let v = load8(p + j); m8.replace(with: v, where: v .> m8); j += 8 }
     var m = m8.max()
     while j < n { m = max(m, p[j]); j += 1 }
     if m == -.infinity { m = 0 }

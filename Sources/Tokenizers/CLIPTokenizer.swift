@@ -57,6 +57,9 @@ public struct CLIPTokenizer: Sendable {
     }
 
     static let startToken = "<|startoftext|>"
+
+    /// Words in the BPE cache (for tests).
+    var cachedWordCount: Int { bpe.cachedWordCount }
     static let endToken = "<|endoftext|>"
     static let endOfWordSuffix = "</w>"
 

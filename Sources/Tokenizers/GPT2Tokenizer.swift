@@ -42,6 +42,9 @@ public struct GPT2Tokenizer: Sendable {
 
     static let endToken = "<|endoftext|>"
 
+    /// Words in the BPE cache (for tests).
+    var cachedWordCount: Int { bpe.cachedWordCount }
+
     /// The text's ids, with nothing added.
     public func encode(_ text: String) -> [Int] {
         var ids: [Int] = []

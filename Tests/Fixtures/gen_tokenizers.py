@@ -294,9 +294,16 @@ def unicode_classes(vocab_dir):
 
 
 def write_json(path, obj):
+    # One case (or one run) per line, so a regenerated fixture diffs readably.
+    def dump(x):
+        return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, separators=(",", ":"))
-        f.write("\n")
+        if isinstance(obj, list):
+            f.write("[\n" + ",\n".join(dump(x) for x in obj) + "\n]\n")
+        else:
+            f.write("{\n" + ",\n".join(
+                f"{dump(k)}:[\n" + ",\n".join(dump(x) for x in v) + "\n]" if isinstance(v, list) else f"{dump(k)}:{dump(v)}"
+                for k, v in obj.items()) + "\n}\n")
     size = os.path.getsize(path)
     print(f"wrote {os.path.relpath(path, REPO)} ({size // 1024} KB)")
     assert size < 300 * 1024, f"{path} is over 300 KB"

@@ -36,12 +36,15 @@ struct CLIPTokenizerTests {
     }
 
     @Test func truncationToContextLengthEqualsReference() throws {
-        var truncatedCount = 0
+        var truncatedCount = 0, failures = 0
         for c in cases {
             let text = try #require(c.text)
             let expected = try #require(c.idsTruncated)
             let ids = tokenizer.encode(text, contextLength: 77)
-            #expect(ids == expected, "\"\(visible(text))\"")
+            if ids != expected {
+                failures += 1
+                if failures <= 10 { Issue.record("\"\(visible(text))\": \(ids) vs reference \(expected)") }
+            }
             #expect(ids.count <= 77)
             #expect(ids.first == tokenizer.startTokenId && ids.last == tokenizer.endTokenId)
             if c.ids.count > 77 {
@@ -50,6 +53,7 @@ struct CLIPTokenizerTests {
                 #expect(Array(ids[1..<76]) == Array(c.ids[1..<76]), "keeps the first 75 text tokens")
             }
         }
+        #expect(failures == 0, "\(failures) of \(cases.count) cases differ")
         #expect(truncatedCount >= 5, "the fixture should hold several captions longer than 77 tokens")
     }
 

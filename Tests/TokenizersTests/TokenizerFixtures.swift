@@ -25,7 +25,7 @@ enum Vocabularies {
     static var gpt2: URL? { directory("gpt2") }
 
     static func missing(_ name: String) -> String {
-        "skipped: no \(name) vocab.json + merges.txt under \(root.path) (set CLIPCAP_VOCAB_DIR or run scripts/fetch_vocabs.sh)"
+        "no \(name) vocab.json + merges.txt under \(root.path) (set CLIPCAP_VOCAB_DIR or run scripts/fetch_vocabs.sh)"
     }
 }
 

@@ -59,3 +59,26 @@ struct GPT2TokenizerTests {
         #expect(tokenizer.decode([15496, 995, 50256], skipSpecialTokens: true) == "Hello world")
     }
 }
+
+extension GPT2TokenizerTests {
+    /// The tokenizer is shared across threads (the word cache is locked): concurrent encodes agree with serial ones.
+    @Test func concurrentEncodingAgrees() {
+        let texts = cases.compactMap(\.text)
+        let expected = texts.map { tokenizer.encode($0) }
+        let shared = tokenizer
+        let lock = NSLock()
+        nonisolated(unsafe) var mismatches = 0
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            var local = 0
+            // Each worker walks the cases from a different offset, so cache inserts and lookups interleave.
+            for k in 0..<texts.count {
+                let i = (k + worker * texts.count / 4) % texts.count
+                if shared.encode(texts[i]) != expected[i] { local += 1 }
+            }
+            lock.lock()
+            mismatches += local
+            lock.unlock()
+        }
+        #expect(mismatches == 0)
+    }
+}

@@ -13,10 +13,12 @@ import Foundation
 /// 4. each word's UTF-8 bytes go through the byte-level BPE, its last symbol carrying `</w>`;
 /// 5. `<|startoftext|>` + ids + `<|endoftext|>`; padding uses the pad token, `<|endoftext|>` as in HF's config.
 ///
-/// Differences from OpenAI's / open_clip's `SimpleTokenizer`, which runs `ftfy.fix_text` and a double
-/// `html.unescape` first: `&amp;` stays four characters here, curly quotes stay curly, mojibake is not repaired,
-/// fullwidth forms and ligatures are not folded, and Python's `lower()` applies the final-sigma rule. open_clip
-/// also pads with 0 rather than 49407. Both agree on all other text.
+/// Differences from OpenAI's / open_clip's `SimpleTokenizer`, which cleans text with `ftfy.fix_text`, a double
+/// `html.unescape`, Python's `str.split()` and `str.lower()`: here `&amp;` stays four characters, curly quotes
+/// stay curly, mojibake is not repaired, fullwidth forms and ligatures are not folded, control characters and
+/// U+001C…U+001F are kept, and `Σ` at a word's end lowers to `σ`, not `ς`. open_clip also pads with 0 rather than
+/// 49407, and its special tokens are spelled `<start_of_text>`/`<end_of_text>`. Where the two cleanups give the
+/// same text the ids are the same (`Tests/Fixtures/gen_tokenizers.py` checks this on every such fixture case).
 public struct CLIPTokenizer: Sendable {
     /// OpenAI CLIP's context length.
     public static let defaultContextLength = 77
@@ -57,11 +59,11 @@ public struct CLIPTokenizer: Sendable {
     }
 
     static let startToken = "<|startoftext|>"
+    static let endToken = "<|endoftext|>"
+    static let endOfWordSuffix = "</w>"
 
     /// Words in the BPE cache (for tests).
     var cachedWordCount: Int { bpe.cachedWordCount }
-    static let endToken = "<|endoftext|>"
-    static let endOfWordSuffix = "</w>"
 
     /// `<|startoftext|>`, the text's ids, `<|endoftext|>`; no truncation.
     public func encode(_ text: String) -> [Int] {
@@ -131,7 +133,8 @@ public struct CLIPTokenizer: Sendable {
     /// NFC, whitespace runs → one space, per-scalar lowercase.
     static func normalize(_ segment: Substring.UnicodeScalarView, into out: inout [Unicode.Scalar]) {
         out.removeAll(keepingCapacity: true)
-        // Scalars below U+0300 are all NFC-stable and none combines with a neighbour, so most captions skip NFC.
+        // Scalars below U+0300 are all NFC-stable starters and none is the second half of a canonical
+        // composition, so text made only of them is already NFC: most captions skip the Foundation call.
         let composed: String.UnicodeScalarView? = segment.contains(where: { $0.value >= 0x300 })
             ? String(Substring(segment)).precomposedStringWithCanonicalMapping.unicodeScalars : nil
         var previousWasSpace = false
@@ -144,7 +147,7 @@ public struct CLIPTokenizer: Sendable {
                     return
                 }
                 previousWasSpace = false
-                out.append((0x41...0x5A).contains(v) ? Unicode.Scalar(v + 0x20) : s)
+                appendLowercased(s, to: &out)
                 return
             }
             let properties = s.properties

@@ -52,26 +52,56 @@ struct CLIPEncoder {
 
     /// Runs every layer on x (B·T rows). `onHiddenState` sees x after each layer (HF's hidden_states[1...]).
     func forward(_ x: inout Tensor, batch b: Int, tokens t: Int, causal: Bool, onHiddenState: ((Tensor) -> Void)? = nil) {
-        let n = b * t, c = width
-        var ws = EncoderWorkspace(rows: n, width: c, intermediate: intermediate)
-        let hs = c / heads
+        var ws = EncoderWorkspace(rows: b * t, width: width, intermediate: intermediate)
+        for layer in layers { run(layer, &x, batch: b, tokens: t, causal: causal, workspace: &ws); onHiddenState?(x) }
+    }
+
+    /// The output of the last layer at one row per batch item (`rows[b]`, the pooling position), (B, C).
+    /// Exactly the corresponding rows of `forward`, with less work: every layer but the last runs in full;
+    /// the last computes keys and values for all tokens but queries, out_proj and the MLP for the pooled
+    /// row only (a causal row p attends to keys 0...p).
+    func forwardPooled(_ x: inout Tensor, batch b: Int, tokens t: Int, causal: Bool, rows: [Int]) -> Tensor {
+        let c = width, hs = c / heads
+        var ws = EncoderWorkspace(rows: b * t, width: c, intermediate: intermediate)
+        for layer in layers.dropLast() { run(layer, &x, batch: b, tokens: t, causal: causal, workspace: &ws) }
+        var sel = Tensor(uninitialized: [b, c])
+        for (r, p) in rows.enumerated() { (sel.mutableData + r * c).update(from: x.data + (r * t + p) * c, count: c) }
+        guard let last = layers.last else { return sel }
+        last.norm1.forward(x.data, rows: b * t, into: ws.normed.mutableData)
+        last.qkv.forward(ws.normed.data, rows: b * t, into: ws.qkv.mutableData)
+        var q = Tensor(uninitialized: [b, c]), attn = Tensor(uninitialized: [b, c]), proj = Tensor(uninitialized: [b, c])
+        var hidden = Tensor(uninitialized: [b, intermediate])
+        for (r, p) in rows.enumerated() { (q.mutableData + r * c).update(from: ws.qkv.data + (r * t + p) * 3 * c, count: c) }
+        let kv = AttentionLayout(rowStride: 3 * c, batchStride: t * 3 * c), one = AttentionLayout(rowStride: c, batchStride: c)
+        multiHeadAttention(shape: AttentionShape(batch: b, queries: 1, keys: t, heads: heads, headSize: hs, causal: false),
+                           q: q.data, qLayout: one, k: ws.qkv.data + c, kLayout: kv, v: ws.qkv.data + 2 * c, vLayout: kv,
+                           out: attn.mutableData, outLayout: one, keyLengths: causal ? rows.map { $0 + 1 } : nil,
+                           scale: 1 / Float(hs).squareRoot())
+        last.outProj.forward(attn.data, rows: b, into: proj.mutableData)
+        addInPlace(sel.mutableData, proj.data, count: b * c)
+        last.norm2.forward(sel.data, rows: b, into: q.mutableData)
+        last.mlp.forward(q.data, rows: b, hidden: hidden.mutableData, into: proj.mutableData)
+        addInPlace(sel.mutableData, proj.data, count: b * c)
+        return sel
+    }
+
+    private func run(_ layer: CLIPEncoderLayer, _ x: inout Tensor, batch b: Int, tokens t: Int, causal: Bool,
+                     workspace ws: inout EncoderWorkspace) {
+        let n = b * t, c = width, hs = c / heads
         let qkvLayout = AttentionLayout(rowStride: 3 * c, batchStride: t * 3 * c)
         let outLayout = AttentionLayout(rowStride: c, batchStride: t * c)
         let shape = AttentionShape(batch: b, queries: t, keys: t, heads: heads, headSize: hs, causal: causal)
-        for layer in layers {
-            let xp = x.mutableData
-            layer.norm1.forward(xp, rows: n, into: ws.normed.mutableData)
-            layer.qkv.forward(ws.normed.data, rows: n, into: ws.qkv.mutableData)
-            let q = ws.qkv.data
-            multiHeadAttention(shape: shape, q: q, qLayout: qkvLayout, k: q + c, kLayout: qkvLayout,
-                               v: q + 2 * c, vLayout: qkvLayout, out: ws.attn.mutableData, outLayout: outLayout,
-                               scale: 1 / Float(hs).squareRoot())
-            layer.outProj.forward(ws.attn.data, rows: n, into: ws.proj.mutableData)
-            addInPlace(xp, ws.proj.data, count: n * c)
-            layer.norm2.forward(xp, rows: n, into: ws.normed.mutableData)
-            layer.mlp.forward(ws.normed.data, rows: n, hidden: ws.hidden.mutableData, into: ws.proj.mutableData)
-            addInPlace(xp, ws.proj.data, count: n * c)
-            onHiddenState?(x)
-        }
+        let xp = x.mutableData
+        layer.norm1.forward(xp, rows: n, into: ws.normed.mutableData)
+        layer.qkv.forward(ws.normed.data, rows: n, into: ws.qkv.mutableData)
+        let q = ws.qkv.data
+        multiHeadAttention(shape: shape, q: q, qLayout: qkvLayout, k: q + c, kLayout: qkvLayout,
+                           v: q + 2 * c, vLayout: qkvLayout, out: ws.attn.mutableData, outLayout: outLayout,
+                           scale: 1 / Float(hs).squareRoot())
+        layer.outProj.forward(ws.attn.data, rows: n, into: ws.proj.mutableData)
+        addInPlace(xp, ws.proj.data, count: n * c)
+        layer.norm2.forward(xp, rows: n, into: ws.normed.mutableData)
+        layer.mlp.forward(ws.normed.data, rows: n, hidden: ws.hidden.mutableData, into: ws.proj.mutableData)
+        addInPlace(xp, ws.proj.data, count: n * c)
     }
 }

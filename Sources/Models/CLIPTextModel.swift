@@ -54,6 +54,29 @@ public struct CLIPTextModel {
 
     /// Forward over ids (B·T, row-major). Throws on ids outside the vocabulary or T > max positions.
     public func forward(ids: [Int32], batch b: Int, tokens t: Int, collectHiddenStates: Bool = false) throws -> Output {
+        var x = try embedTokens(ids: ids, batch: b, tokens: t)
+        var hidden: [Tensor] = collectHiddenStates ? [x] : []
+        encoder.forward(&x, batch: b, tokens: t, causal: true, onHiddenState: collectHiddenStates ? { hidden.append($0) } : nil)
+        let last = finalNorm.forward(x)
+        let c = config.hiddenSize
+        var pooled = Tensor(uninitialized: [b, c])
+        for (r, pos) in poolingPositions(ids: ids, batch: b, tokens: t).enumerated() {
+            (pooled.mutableData + r * c).update(from: last.data + (r * t + pos) * c, count: c)
+        }
+        return Output(lastHiddenState: last, pooled: pooled, embeddings: projection.forward(pooled), hiddenStates: hidden)
+    }
+
+    /// The text embeddings only, (B, projection_dim): equal to `forward(...).embeddings`, computed with the
+    /// pooled-row shortcut in the last layer (see CLIPEncoder.forwardPooled).
+    public func embed(ids: [Int32], batch b: Int, tokens t: Int) throws -> Tensor {
+        var x = try embedTokens(ids: ids, batch: b, tokens: t)
+        let pooled = encoder.forwardPooled(&x, batch: b, tokens: t, causal: true,
+                                           rows: poolingPositions(ids: ids, batch: b, tokens: t))
+        return projection.forward(finalNorm.forward(pooled))
+    }
+
+    /// Token plus position embeddings, (B, T, C), after checking the ids.
+    func embedTokens(ids: [Int32], batch b: Int, tokens t: Int) throws -> Tensor {
         guard ids.count == b * t else { throw ModelError.invalidInput("ids count \(ids.count) != batch \(b) × tokens \(t)") }
         guard t <= config.maxPositions else {
             throw ModelError.invalidInput("text of \(t) tokens exceeds max_position_embeddings \(config.maxPositions)")
@@ -70,13 +93,6 @@ public struct CLIPTextModel {
                 for k in 0..<c { dst[k] = tok[k] + pos[k] }
             }
         }
-        var hidden: [Tensor] = collectHiddenStates ? [x] : []
-        encoder.forward(&x, batch: b, tokens: t, causal: true, onHiddenState: collectHiddenStates ? { hidden.append($0) } : nil)
-        let last = finalNorm.forward(x)
-        var pooled = Tensor(uninitialized: [b, c])
-        for (r, pos) in poolingPositions(ids: ids, batch: b, tokens: t).enumerated() {
-            (pooled.mutableData + r * c).update(from: last.data + (r * t + pos) * c, count: c)
-        }
-        return Output(lastHiddenState: last, pooled: pooled, embeddings: projection.forward(pooled), hiddenStates: hidden)
+        return x
     }
 }

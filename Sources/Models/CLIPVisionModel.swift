@@ -43,6 +43,27 @@ public struct CLIPVisionModel {
 
     /// Forward over pixel values (B, channels, image_size, image_size).
     public func forward(pixels: Tensor, collectHiddenStates: Bool = false) throws -> Output {
+        var x = try embedPatches(pixels)
+        let b = x.shape[0], t = x.shape[1], c = config.hiddenSize
+        var hidden: [Tensor] = collectHiddenStates ? [x] : []
+        encoder.forward(&x, batch: b, tokens: t, causal: false, onHiddenState: collectHiddenStates ? { hidden.append($0) } : nil)
+        var cls = Tensor(uninitialized: [b, c])
+        for img in 0..<b { (cls.mutableData + img * c).update(from: x.data + img * t * c, count: c) }
+        let pooled = postNorm.forward(cls)
+        return Output(lastHiddenState: x, pooled: pooled, embeddings: projection.forward(pooled), hiddenStates: hidden)
+    }
+
+    /// The image embeddings only, (B, projection_dim): equal to `forward(...).embeddings`, computed with
+    /// the pooled-row shortcut in the last layer (only the class token's output is pooled).
+    public func embed(pixels: Tensor) throws -> Tensor {
+        var x = try embedPatches(pixels)
+        let b = x.shape[0], t = x.shape[1]
+        let cls = encoder.forwardPooled(&x, batch: b, tokens: t, causal: false, rows: [Int](repeating: 0, count: b))
+        return projection.forward(postNorm.forward(cls))
+    }
+
+    /// Patch, class and position embeddings followed by pre_layrnorm: HF's hidden_states[0], (B, 1 + patches, C).
+    func embedPatches(_ pixels: Tensor) throws -> Tensor {
         let s = config.imageSize, ps = config.patchSize, ch = config.channels, c = config.hiddenSize
         guard pixels.rank == 4, pixels.shape[1] == ch, pixels.shape[2] == s, pixels.shape[3] == s else {
             throw ModelError.invalidInput("pixel tensor has shape \(pixels.shape), expected (B, \(ch), \(s), \(s))")
@@ -76,11 +97,6 @@ public struct CLIPVisionModel {
             }
         }
         preNorm.forward(x.data, rows: b * t, into: xp)
-        var hidden: [Tensor] = collectHiddenStates ? [x] : []
-        encoder.forward(&x, batch: b, tokens: t, causal: false, onHiddenState: collectHiddenStates ? { hidden.append($0) } : nil)
-        var cls = Tensor(uninitialized: [b, c])
-        for img in 0..<b { (cls.mutableData + img * c).update(from: x.data + img * t * c, count: c) }
-        let pooled = postNorm.forward(cls)
-        return Output(lastHiddenState: x, pooled: pooled, embeddings: projection.forward(pooled), hiddenStates: hidden)
+        return x
     }
 }

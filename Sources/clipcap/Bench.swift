@@ -48,12 +48,12 @@ struct Bench: ParsableCommand {
                 for j in 1..<(tokens - 1) { ids[r * tokens + j] = Int32(rng.next() % 49000) + 256 }
                 ids[r * tokens + tokens - 1] = 49407
             }
-            body = { _ = try model.text.forward(ids: ids, batch: b, tokens: tokens) }
+            body = { _ = try model.text.embed(ids: ids, batch: b, tokens: tokens) }
         default:
             b = batch ?? 16
             let s = cfg.visionConfig.imageSize
             let pixels = Tensor.randomNormal([b, 3, s, s], std: 1, rng: &rng)
-            body = { _ = try model.vision.forward(pixels: pixels) }
+            body = { _ = try model.vision.embed(pixels: pixels) }
         }
         for _ in 0..<warmup { try body() }
         var times: [Double] = []

@@ -82,9 +82,9 @@ func embedCaptions(_ captions: [String], model: CLIPTextModel, tokenizer: CLIPTo
         let t = rows.map { tokenized[$0].count }.max()!
         var ids = [Int32](repeating: Int32(tokenizer.padTokenId), count: rows.count * t)
         for (r, i) in rows.enumerated() { for (j, id) in tokenized[i].enumerated() { ids[r * t + j] = Int32(id) } }
-        let result = try model.forward(ids: ids, batch: rows.count, tokens: t)
+        let embeddings = try model.embed(ids: ids, batch: rows.count, tokens: t)
         for (r, i) in rows.enumerated() {
-            (out.mutableData + i * projectionDim).update(from: result.embeddings.data + r * projectionDim, count: projectionDim)
+            (out.mutableData + i * projectionDim).update(from: embeddings.data + r * projectionDim, count: projectionDim)
         }
         start += rows.count
         progress?.advance(by: rows.count)
@@ -152,8 +152,8 @@ func embedImages(_ paths: [String], model: CLIPModel, clipFolder: URL, batchSize
             }
         }
         if let failure = failures.compactMap({ $0 }).first { throw failure }
-        let result = try model.vision.forward(pixels: pixels)
-        (out.mutableData + start * d).update(from: result.embeddings.data, count: count * d)
+        let embeddings = try model.vision.embed(pixels: pixels)
+        (out.mutableData + start * d).update(from: embeddings.data, count: count * d)
         start += count
         progress?.advance(by: count)
     }

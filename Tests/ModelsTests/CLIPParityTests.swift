@@ -50,6 +50,34 @@ import TestSupport
         expectClose(out.embeddings.scalars, try ref.tensor("image_embeds").scalars, atol: Self.atol, rtol: Self.rtol, "image embeds")
     }
 
+    /// `embed` (the pooled-row shortcut in the last layer) equals the full forward's embeddings; the only
+    /// difference is GEMM row counts, so the bound is a few float32 ulp.
+    @Test(arguments: ["tiny-clip", "tiny-clip-gelu"])
+    func embedShortcutEqualsFullForward(_ name: String) throws {
+        let model = try CLIPModel(folder: fixturesDirectory.appendingPathComponent(name))
+        let ref = try SafeTensorsFile(path: fixturesDirectory.appendingPathComponent("\(name)-outputs.safetensors").path)
+        let (shape, ids) = try ref.integers("input_ids")
+        let i32 = ids.map { Int32($0) }
+        let full = try model.text.forward(ids: i32, batch: shape[0], tokens: shape[1]).embeddings
+        expectClose(try model.text.embed(ids: i32, batch: shape[0], tokens: shape[1]).scalars, full.scalars, atol: 1e-6, rtol: 1e-6, "text embed")
+        expectClose(try model.text.embed(ids: i32, batch: shape[0], tokens: shape[1]).scalars, try ref.tensor("text_embeds").scalars,
+                    atol: Self.atol, rtol: Self.rtol, "text embed vs torch")
+        let pixels = try ref.tensor("pixel_values")
+        let vfull = try model.vision.forward(pixels: pixels).embeddings
+        expectClose(try model.vision.embed(pixels: pixels).scalars, vfull.scalars, atol: 1e-6, rtol: 1e-6, "image embed")
+        expectClose(try model.vision.embed(pixels: pixels).scalars, try ref.tensor("image_embeds").scalars,
+                    atol: Self.atol, rtol: Self.rtol, "image embed vs torch")
+    }
+
+    /// Padding after the EOS token changes no embedding (causal mask): the basis of length-sorted batching.
+    @Test func paddingDoesNotChangeTextEmbeddings() throws {
+        let model = try CLIPModel(folder: fixturesDirectory.appendingPathComponent("tiny-clip"))
+        let short: [Int32] = [0, 5, 17, 99], padded: [Int32] = [0, 5, 17, 99, 1, 1, 1]
+        let a = try model.text.embed(ids: short, batch: 1, tokens: 4)
+        let b = try model.text.embed(ids: padded, batch: 1, tokens: 7)
+        expectClose(a.scalars, b.scalars, atol: 1e-6, rtol: 1e-6, "padding invariance")
+    }
+
     @Test func poolingRules() throws {
         let legacy = try CLIPModel(folder: fixturesDirectory.appendingPathComponent("tiny-clip"))
         // eos_token_id == 2: argmax of the ids (first maximum)

@@ -155,9 +155,10 @@ func appendJSONString(_ s: String, to out: inout [UInt8]) {
 // MARK: - Parsing
 
 /// Where and why a JSON text failed to parse; `offset` counts bytes from the start of the text.
-struct JSONParseError: Error {
+struct JSONParseError: Error, CustomStringConvertible {
     let offset: Int
     let message: String
+    var description: String { "invalid JSON at byte \(offset): \(message)" }
 }
 
 /// A strict RFC 8259 parser over UTF-8 bytes. It exists beside JSONDecoder because sidecar rows are

@@ -1,1 +1,0 @@
-// The Data target: embedding stores and dataset readers.

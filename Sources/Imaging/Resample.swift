@@ -124,8 +124,10 @@ struct ResampleAxis {
 /// window is bit-identical to the same pixels of a full Pillow resize; this is how the center crop
 /// avoids resampling pixels it would throw away.
 enum PillowResampler {
-    /// Pillow (since PR #9549, in Pillow 13) runs the vertical pass first when the height shrinks by
-    /// more than twice as many pixels as the width does; otherwise horizontal first. The order
+    /// Pillow 13 runs the vertical pass first when the height shrinks by more than twice as many pixels
+    /// as the width does, otherwise horizontal first (older Pillow: always horizontal first). The rule
+    /// was measured against Pillow 13.0 on random sizes and agrees with the title of Pillow PR #9549
+    /// ("if height is scaled down significantly more than width, resize vertically first"). The order
     /// matters because each pass rounds and clips to uint8.
     static func verticalFirst(inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int) -> Bool {
         outHeight < inHeight && inHeight - outHeight > 2 * (inWidth - outWidth)
@@ -190,6 +192,7 @@ enum PillowResampler {
 
     /// out[r, j] = clip8(½ + Σ_t in[r, first_j + t] · w_j[t]) per channel, for `rowCount` rows of
     /// `source` (`stride` bytes apart, column 0 of `source` being input column `firstColumn`).
+    /// Scalar: with 3-byte pixels, SIMD4 loads measured slower than three scalar accumulators.
     private static func horizontalPass(
         _ source: UnsafePointer<UInt8>, stride: Int, rowCount: Int, firstColumn: Int, axis: ResampleAxis,
         into out: UnsafeMutablePointer<UInt8>
@@ -224,24 +227,39 @@ enum PillowResampler {
     }
 
     /// out[i, :] = clip8(½ + Σ_t in[first_i + t − firstRow, :] · w_i[t]) over `rowBytes` bytes per row
-    /// (`source` rows `stride` bytes apart). The inner loop runs along a contiguous row, so it vectorizes.
+    /// (`source` rows `stride` bytes apart), 16 bytes at a time in registers.
     private static func verticalPass(
         _ source: UnsafePointer<UInt8>, stride: Int, firstRow: Int, rowBytes: Int, axis: ResampleAxis,
         into out: UnsafeMutablePointer<UInt8>
     ) {
+        typealias Lanes = SIMD16<Int32>
         let half: Int32 = 1 << (ResampleAxis.precisionBits - 1)
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(rowBytes, 1)) { sb in
-            let s = sb.baseAddress!
-            axis.weights.withUnsafeBufferPointer { wb in
-                for i in axis.first.indices {
-                    s.update(repeating: half, count: rowBytes)
-                    for t in 0..<axis.count[i] {
-                        let w = wb[i * axis.taps + t]
-                        let row = source + (axis.first[i] + t - firstRow) * stride
-                        for j in 0..<rowBytes { s[j] &+= Int32(row[j]) &* w }
+        let blocks = rowBytes / 16
+        axis.weights.withUnsafeBufferPointer { wb in
+            for i in axis.first.indices {
+                let k = wb.baseAddress! + i * axis.taps
+                let top = source + (axis.first[i] - firstRow) * stride
+                let taps = axis.count[i]
+                let dst = out + i * rowBytes
+                for b in 0..<blocks {
+                    var sum = Lanes(repeating: half)
+                    var p = top + 16 * b
+                    for t in 0..<taps {
+                        let bytes = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self)
+                        sum &+= Lanes(truncatingIfNeeded: bytes) &* k[t]
+                        p += stride
                     }
-                    let dst = out + i * rowBytes
-                    for j in 0..<rowBytes { dst[j] = clip8(s[j]) }
+                    let clipped = (sum &>> ResampleAxis.precisionBits).clamped(lowerBound: .zero, upperBound: Lanes(repeating: 255))
+                    UnsafeMutableRawPointer(dst + 16 * b).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: clipped), as: SIMD16<UInt8>.self)
+                }
+                for j in (16 * blocks)..<rowBytes {
+                    var sum = half
+                    var p = top + j
+                    for t in 0..<taps {
+                        sum &+= Int32(p[0]) &* k[t]
+                        p += stride
+                    }
+                    dst[j] = clip8(sum)
                 }
             }
         }

@@ -289,6 +289,34 @@ def main():
             src.resize((w, h), resample=f).save(os.path.join(EXPECTED, out))
             resizes.append({"source": "rgb_37x53.png", "filter": fname, "width": w, "height": h, "expected": out})
 
+    # Sweeps stored as CRC-32s of Pillow's bytes (no pixels): resizes of two sources to many sizes, with
+    # targets near the pass-order boundary (height shrinking by about twice the width's pixel count),
+    # and CLIP preprocessing of top-left sub-images of many sizes.
+    rng = np.random.default_rng(50)
+    resize_sweep = []
+    for source, count, limit in [("rgb_37x53.png", 120, 2.0), ("rgb_interlaced_77x61.png", 120, 2.0),
+                                 ("rgb_200x300.png", 40, 0.3)]:
+        im = Image.open(os.path.join(OUT, source)).convert("RGB")
+        iw, ih = im.size
+        for i in range(count):
+            w = int(rng.integers(1, limit * iw + 8))
+            h = int(rng.integers(1, limit * ih + 8))
+            if i % 3 == 0:
+                h = max(1, ih - 2 * (iw - w) + int(rng.integers(-2, 3)))
+            fname = "bicubic" if i % 2 == 0 else list(filters)[int(rng.integers(0, len(filters)))]
+            out = np.array(im.resize((w, h), resample=filters[fname]))
+            resize_sweep.append({"source": source, "filter": fname, "width": w, "height": h,
+                                 "crc32": zlib.crc32(out.tobytes())})
+    clip_sweep = []
+    base = Image.open(os.path.join(OUT, "rgb_200x300.png")).convert("RGB")
+    for i in range(60):
+        w, h = int(rng.integers(1, 201)), int(rng.integers(1, 301))
+        cname = ["crop64", "default", "pad", "exact"][i % 4]
+        processor, cfg = processors[cname]
+        u, _ = reference(processor, cfg, base.crop((0, 0, w, h)))
+        clip_sweep.append({"source": "rgb_200x300.png", "width": w, "height": h, "config": cname,
+                           "out_width": u.shape[1], "out_height": u.shape[0], "crc32": zlib.crc32(u.tobytes())})
+
     # Bad inputs; each must make Pillow raise too.
     jpg = open(os.path.join(OUT, "rgb_300x200.jpg"), "rb").read()
     png = open(os.path.join(OUT, "rgb_37x53.png"), "rb").read()
@@ -331,6 +359,8 @@ def main():
         "configs": sorted(CONFIG_JSON),
         "cases": cases,
         "resizes": resizes,
+        "resize_sweep": resize_sweep,
+        "clip_sweep": clip_sweep,
         "errors": errors,
     }
     with open(os.path.join(OUT, "manifest.json"), "w") as f:

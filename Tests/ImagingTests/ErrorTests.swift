@@ -102,13 +102,3 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
-
-/// CRC-32 (PNG's), bitwise.
-func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for b in bytes {
-        crc ^= UInt32(b)
-        for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
-    }
-    return ~crc
-}

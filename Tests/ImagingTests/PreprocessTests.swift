@@ -116,11 +116,41 @@ struct PreprocessTests {
     func resizeEqualsPillow(_ r: ImageManifest.Resize) throws {
         let source = try ImageDecoder.decode(contentsOf: ImageFixtures.url(r.source))
         let expected = try ImageDecoder.decode(contentsOf: ImageFixtures.expectedURL(r.expected))
-        let filter: ResampleFilter = ["lanczos": .lanczos, "bilinear": .bilinear, "bicubic": .bicubic,
-                                      "box": .box, "hamming": .hamming][r.filter]!
+        let filter = filtersByName[r.filter]!
         let resized = source.resized(width: r.width, height: r.height, filter: filter)
         let diff = maxByteDifference(resized.pixels, expected.pixels)
         #expect(diff == 0, "\(r.expected): max |diff| \(diff)")
+    }
+
+    /// Many target sizes (CRC-32 of Pillow's bytes), including both pass orders and their boundary.
+    @Test func resizeSweepEqualsPillow() throws {
+        var sources: [String: RGBImage] = [:]
+        var mismatches: [String] = []
+        for r in ImageFixtures.manifest.resizeSweep {
+            if sources[r.source] == nil { sources[r.source] = try ImageDecoder.decode(contentsOf: ImageFixtures.url(r.source)) }
+            let resized = sources[r.source]!.resized(width: r.width, height: r.height, filter: filtersByName[r.filter]!)
+            if crc32(resized.pixels) != r.crc32 { mismatches.append("\(r.source)→\(r.width)x\(r.height) \(r.filter)") }
+        }
+        #expect(ImageFixtures.manifest.resizeSweep.count >= 200)
+        #expect(mismatches.isEmpty, "\(mismatches.count) resizes differ from Pillow: \(mismatches.prefix(10))")
+    }
+
+    /// CLIP preprocessing of sub-images of many sizes under each config (CRC-32 of the uint8 result).
+    @Test func clipSweepEqualsTransformers() throws {
+        let source = try ImageDecoder.decode(contentsOf: ImageFixtures.url("rgb_200x300.png"))
+        var processors: [String: CLIPImageProcessor] = [:]
+        var mismatches: [String] = []
+        for c in ImageFixtures.manifest.clipSweep {
+            if processors[c.config] == nil {
+                processors[c.config] = try CLIPImageProcessor(modelFolder: ImageFixtures.configFolder(c.config))
+            }
+            let out = processors[c.config]!.resizedAndCropped(source.topLeft(width: c.width, height: c.height))
+            if out.width != c.outWidth || out.height != c.outHeight || crc32(out.pixels) != c.crc32 {
+                mismatches.append("\(c.width)x\(c.height) @ \(c.config)")
+            }
+        }
+        #expect(ImageFixtures.manifest.clipSweep.count >= 60)
+        #expect(mismatches.isEmpty, "\(mismatches.count) differ from transformers: \(mismatches.prefix(10))")
     }
 
     /// Release-build timing of decode + preprocess for the 640×480 JPEG (printed, not asserted: debug
@@ -131,8 +161,13 @@ struct PreprocessTests {
         let processor = CLIPImageProcessor()
         var out = Tensor(zeros: [3, 224, 224])
         let pointer = out.mutableData
+        #if DEBUG
+        let runs = 3  // unoptimized code: only check that it runs
+        #else
+        let runs = 31
+        #endif
         var decode: [Double] = [], total: [Double] = []
-        for _ in 0..<30 {
+        for _ in 0..<runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let image = try ImageDecoder.decode(bytes, name: url.path, alpha: .compositeOnWhite)
             let t1 = DispatchTime.now().uptimeNanoseconds
@@ -143,7 +178,15 @@ struct PreprocessTests {
         }
         decode.sort()
         total.sort()
-        print("640x480 JPEG: decode median \(decode[15]) ms, decode+preprocess median \(total[15]) ms (min \(total[0]) ms)")
+        let image = try ImageDecoder.decode(bytes, name: url.path)
+        var preprocess: [Double] = []
+        for _ in 0..<(runs * 3) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            processor.preprocess(image, into: pointer)
+            preprocess.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        preprocess.sort()
+        print("640x480 JPEG: decode median \(decode[runs / 2]) ms, preprocess median \(preprocess[runs * 3 / 2]) ms (min \(preprocess[0]) ms), decode+preprocess median \(total[runs / 2]) ms (min \(total[0]) ms)")
         #expect(out.scalars.allSatisfy { $0.isFinite })
     }
 }

@@ -15,12 +15,23 @@ import Tensor
 public struct CLIPImageProcessor: Sendable {
     public let config: CLIPImageProcessorConfig
     /// How `preprocess(contentsOf:)` turns alpha into RGB. transformers v5 blends onto white
-    /// (`.compositeOnWhite`, the default); OpenAI's CLIP code and transformers 4.x drop alpha (`.drop`).
+    /// (`.compositeOnWhite`, the default); OpenAI's CLIP code (`image.convert("RGB")`) drops it (`.drop`).
     public var alpha: AlphaHandling
     /// table[c · 256 + u]: the output value of uint8 sample u in channel c.
     private let table: [Float]
 
-    public init(config: CLIPImageProcessorConfig = .default, alpha: AlphaHandling = .compositeOnWhite) {
+    /// OpenAI CLIP's preprocessing (`CLIPImageProcessorConfig.default`).
+    public init(alpha: AlphaHandling = .compositeOnWhite) {
+        self.init(checked: .default, alpha: alpha)
+    }
+
+    /// A processor for `config`; throws `.invalidConfig` when `config.validate()` does.
+    public init(config: CLIPImageProcessorConfig, alpha: AlphaHandling = .compositeOnWhite) throws(ImageError) {
+        try config.validate()
+        self.init(checked: config, alpha: alpha)
+    }
+
+    private init(checked config: CLIPImageProcessorConfig, alpha: AlphaHandling) {
         self.config = config
         self.alpha = alpha
         var table = [Float](repeating: 0, count: 3 * 256)
@@ -38,7 +49,7 @@ public struct CLIPImageProcessor: Sendable {
 
     /// The processor of a model folder: its `preprocessor_config.json` when present, else the default.
     public init(modelFolder: URL, alpha: AlphaHandling = .compositeOnWhite) throws(ImageError) {
-        self.init(config: try .load(modelFolder: modelFolder), alpha: alpha)
+        self.init(checked: try .load(modelFolder: modelFolder), alpha: alpha)
     }
 
     /// (height, width) of the output for a `width`×`height` image: the crop size when cropping, else

@@ -112,18 +112,32 @@ public struct CLIPImageProcessorConfig: Codable, Equatable, Sendable {
             }
             resample = filter
         }
+        if let (key, why) = problem { throw corrupt(key, why) }
+    }
+
+    /// The first invalid value (its key and what is wrong), or nil.
+    private var problem: (CodingKeys, String)? {
         switch size {
-        case .shortestEdge(let n) where n <= 0: throw corrupt(.size, "size must be positive, got \(n)")
-        case .exact(let h, let w) where h <= 0 || w <= 0: throw corrupt(.size, "size must be positive, got \(h)x\(w)")
+        case .shortestEdge(let n) where n <= 0: return (.size, "size must be positive, got \(n)")
+        case .exact(let h, let w) where h <= 0 || w <= 0: return (.size, "size must be positive, got \(h)x\(w)")
         default: break
         }
         if cropHeight <= 0 || cropWidth <= 0 {
-            throw corrupt(.cropSize, "crop_size must be positive, got \(cropHeight)x\(cropWidth)")
+            return (.cropSize, "crop_size must be positive, got \(cropHeight)x\(cropWidth)")
         }
+        if imageMean.count != 3 { return (.imageMean, "expected 3 values (R, G, B), got \(imageMean.count)") }
+        if imageStd.count != 3 { return (.imageStd, "expected 3 values (R, G, B), got \(imageStd.count)") }
         if imageStd.contains(where: { $0 == 0 || !$0.isFinite }) || imageMean.contains(where: { !$0.isFinite }) {
-            throw corrupt(.imageStd, "image_mean must be finite and image_std finite and non-zero")
+            return (.imageStd, "image_mean must be finite and image_std finite and non-zero")
         }
-        if !rescaleFactor.isFinite { throw corrupt(.rescaleFactor, "rescale_factor must be finite") }
+        if !rescaleFactor.isFinite { return (.rescaleFactor, "rescale_factor must be finite") }
+        return nil
+    }
+
+    /// Checks a config built in code (a parsed one is already checked): positive sizes, three finite
+    /// means, three finite non-zero stds, a finite rescale factor.
+    public func validate() throws(ImageError) {
+        if let (key, why) = problem { throw .invalidConfig(file: "<config>", reason: "\(key.stringValue): \(why)") }
     }
 
     /// Writes the keys in transformers' normalized form (`size` and `crop_size` as dictionaries).

@@ -38,7 +38,18 @@ struct ConfigTests {
         #expect(again == config)
         // No resize, no crop, no rescale, no normalize: the raw samples as floats, CHW.
         let image = RGBImage(width: 2, height: 1, pixels: [1, 2, 3, 4, 5, 6])
-        #expect(CLIPImageProcessor(config: config).preprocess(image).scalars == [1, 4, 2, 5, 3, 6])
+        #expect(try CLIPImageProcessor(config: config).preprocess(image).scalars == [1, 4, 2, 5, 3, 6])
+    }
+
+    @Test func configsBuiltInCodeAreChecked() {
+        var config = CLIPImageProcessorConfig.default
+        config.imageMean = [0.5, 0.5]
+        #expect(throws: ImageError.invalidConfig(file: "<config>", reason: "image_mean: expected 3 values (R, G, B), got 2")) {
+            _ = try CLIPImageProcessor(config: config)
+        }
+        config = .default
+        config.cropWidth = 0
+        #expect(throws: ImageError.self) { _ = try CLIPImageProcessor(config: config) }
     }
 
     @Test func missingFileMeansDefaults() throws {

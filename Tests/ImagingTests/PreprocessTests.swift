@@ -88,7 +88,7 @@ struct PreprocessTests {
     @Test func batchWithoutCropRejectsMixedSizes() throws {
         var config = CLIPImageProcessorConfig.default
         config.doCenterCrop = false
-        let processor = CLIPImageProcessor(config: config)
+        let processor = try CLIPImageProcessor(config: config)
         let a = RGBImage(width: 30, height: 20, pixels: .init(repeating: 9, count: 30 * 20 * 3))
         let b = RGBImage(width: 20, height: 30, pixels: .init(repeating: 9, count: 20 * 30 * 3))
         #expect(processor.outputSize(width: 30, height: 20) == (224, 336))
@@ -98,11 +98,11 @@ struct PreprocessTests {
     }
 
     /// transformers' output size: int(224 · long / short), truncated, and the short side first.
-    @Test func shortestEdgeSizes() {
+    @Test func shortestEdgeSizes() throws {
         let p = CLIPImageProcessor()
         var noCrop = CLIPImageProcessorConfig.default
         noCrop.doCenterCrop = false
-        let q = CLIPImageProcessor(config: noCrop)
+        let q = try CLIPImageProcessor(config: noCrop)
         #expect(p.outputSize(width: 640, height: 480) == (224, 224))
         #expect(q.outputSize(width: 640, height: 480) == (224, 298))   // 298.67 → 298
         #expect(q.outputSize(width: 480, height: 640) == (298, 224))

@@ -24,12 +24,14 @@ let package = Package(
         .systemLibrary(name: "CGLPK", path: "Sources/CGLPK", providers: [.apt(["libglpk-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+        // JPEG/PNG decoding with setjmp-based error handlers (errors become codes, never exit/longjmp in Swift).
+        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
 
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: optimize),
         .target(name: "Layers", dependencies: ["Tensor"], swiftSettings: optimize),
         .target(name: "Models", dependencies: ["Tensor", "Layers"], swiftSettings: optimize),
         .target(name: "Tokenizers", swiftSettings: optimize),
-        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "Tensor"], swiftSettings: optimize),
+        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CImageCodecs", "Tensor"], swiftSettings: optimize),
         .target(name: "Data", dependencies: ["Tensor"], swiftSettings: optimize),
         .executableTarget(
             name: "clipcap",

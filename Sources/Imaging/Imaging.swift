@@ -1,1 +1,0 @@
-// The Imaging target: JPEG/PNG decoding and CLIP preprocessing.

@@ -128,6 +128,9 @@ public final class SafeTensorsFile {
     /// The tensor `name` as Float32. When `shape` is given, the stored shape must equal it.
     public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
         let e = try entry(name)
+        guard [.f32, .f16, .bf16, .f64].contains(e.dtype) else {
+            throw SafeTensorsError.unsupportedDType(file: path, name: name, dtype: e.dtype.rawValue)
+        }
         if let expected, expected != e.shape {
             throw SafeTensorsError.shapeMismatch(file: path, name: name, expected: expected, actual: e.shape)
         }

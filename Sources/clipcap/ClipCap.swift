@@ -38,14 +38,21 @@ enum Main {
         } catch let error as UsageError {
             printError(error.description)
             exit(2)
-        } catch let error as ValidationError {
-            printError(error.message)
-            exit(2)
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch {
-            printError(String(describing: error))
-            exit(1)
+            // ArgumentParser's own errors (help requests, validation) also arrive here from run().
+            switch ClipCap.exitCode(for: error) {
+            case .success:
+                print(ClipCap.fullMessage(for: error))
+                exit(0)
+            case .validationFailure:
+                printError(ClipCap.message(for: error).split(separator: "\n").first.map(String.init) ?? "usage error")
+                exit(2)
+            default:
+                printError(String(describing: error))
+                exit(1)
+            }
         }
     }
 

@@ -140,7 +140,7 @@ func embedImages(_ paths: [String], model: CLIPModel, clipFolder: URL, batchSize
         let count = min(batchSize, paths.count - start)
         var pixels = Tensor(uninitialized: [count, 3, s, s])
         let dst = pixels.mutableData
-        var failures = [ImageError?](repeating: nil, count: count)
+        var failures = [(any Error)?](repeating: nil, count: count)
         failures.withUnsafeMutableBufferPointer { fail in
             DispatchQueue.concurrentPerform(iterations: count) { i in
                 do {

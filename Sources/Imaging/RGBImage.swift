@@ -6,7 +6,7 @@ public struct RGBImage: Equatable, Sendable {
     public let width: Int
     public let height: Int
     /// `width * height * 3` bytes.
-    public var pixels: [UInt8]
+    public let pixels: [UInt8]
 
     /// Wraps `pixels` (HWC, `width * height * 3` bytes).
     public init(width: Int, height: Int, pixels: [UInt8]) {

@@ -35,7 +35,7 @@ public func multiHeadAttention(
     scale: Float
 ) {
     let items = s.batch * s.heads
-    let workers = min(Parallel.workers, items)
+    let workers = Parallel.isNested ? 1 : min(Parallel.workers, items)
     let scoresPerWorker = s.queries * s.keys
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, workers * scoresPerWorker))
     defer { scratch.deallocate() }
@@ -62,7 +62,7 @@ public func multiHeadAttention(
                  b: vp, ldb: vLayout.rowStride, c: op, ldc: outLayout.rowStride)
         }
     }
-    if workers <= 1 || items * scoresPerWorker * s.headSize < 65_536 {
+    if workers <= 1 || items * scoresPerWorker * s.headSize < 65_536 || Parallel.isNested {
         runItems(0, 0..<items)
     } else {
         let saved = BLASThreads.count

@@ -68,11 +68,20 @@ public struct CLIPTextModel {
 
     /// The text embeddings only, (B, projection_dim): equal to `forward(...).embeddings`, computed with the
     /// pooled-row shortcut in the last layer (see CLIPEncoder.forwardPooled).
+    /// The batch is split across the cores (data parallel), each part with single-threaded BLAS.
     public func embed(ids: [Int32], batch b: Int, tokens t: Int) throws -> Tensor {
-        var x = try embedTokens(ids: ids, batch: b, tokens: t)
-        let pooled = encoder.forwardPooled(&x, batch: b, tokens: t, causal: true,
-                                           rows: poolingPositions(ids: ids, batch: b, tokens: t))
-        return projection.forward(finalNorm.forward(pooled))
+        let x = try embedTokens(ids: ids, batch: b, tokens: t)
+        let positions = poolingPositions(ids: ids, batch: b, tokens: t)
+        let d = projection.outFeatures
+        var out = Tensor(uninitialized: [b, d])
+        let dst = out.mutableData
+        Parallel.splitAcrossCores(b) { part in
+            var sub = part.count == b ? x : x.rows(part.lowerBound, part.count)
+            let pooled = encoder.forwardPooled(&sub, batch: part.count, tokens: t, causal: true, rows: Array(positions[part]))
+            let e = projection.forward(finalNorm.forward(pooled))
+            (dst + part.lowerBound * d).update(from: e.data, count: part.count * d)
+        }
+        return out
     }
 
     /// Token plus position embeddings, (B, T, C), after checking the ids.

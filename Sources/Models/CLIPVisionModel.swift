@@ -55,19 +55,38 @@ public struct CLIPVisionModel {
 
     /// The image embeddings only, (B, projection_dim): equal to `forward(...).embeddings`, computed with
     /// the pooled-row shortcut in the last layer (only the class token's output is pooled).
+    /// The batch is split across the cores (data parallel), each part with single-threaded BLAS.
     public func embed(pixels: Tensor) throws -> Tensor {
-        var x = try embedPatches(pixels)
-        let b = x.shape[0], t = x.shape[1]
-        let cls = encoder.forwardPooled(&x, batch: b, tokens: t, causal: false, rows: [Int](repeating: 0, count: b))
-        return projection.forward(postNorm.forward(cls))
-    }
-
-    /// Patch, class and position embeddings followed by pre_layrnorm: HF's hidden_states[0], (B, 1 + patches, C).
-    func embedPatches(_ pixels: Tensor) throws -> Tensor {
-        let s = config.imageSize, ps = config.patchSize, ch = config.channels, c = config.hiddenSize
+        let s = config.imageSize, ch = config.channels
         guard pixels.rank == 4, pixels.shape[1] == ch, pixels.shape[2] == s, pixels.shape[3] == s else {
             throw ModelError.invalidInput("pixel tensor has shape \(pixels.shape), expected (B, \(ch), \(s), \(s))")
         }
+        let b = pixels.shape[0], d = projection.outFeatures
+        var out = Tensor(uninitialized: [b, d])
+        let dst = out.mutableData
+        Parallel.splitAcrossCores(b) { part in
+            var x = patchEmbeddings(part.count == b ? pixels : pixels.rows(part.lowerBound, part.count))
+            let t = x.shape[1]
+            let cls = encoder.forwardPooled(&x, batch: part.count, tokens: t, causal: false, rows: [Int](repeating: 0, count: part.count))
+            let e = projection.forward(postNorm.forward(cls))
+            (dst + part.lowerBound * d).update(from: e.data, count: part.count * d)
+        }
+        return out
+    }
+
+    /// Checks that pixels are (B, channels, image_size, image_size), then `patchEmbeddings`.
+    func embedPatches(_ pixels: Tensor) throws -> Tensor {
+        let s = config.imageSize, ch = config.channels
+        guard pixels.rank == 4, pixels.shape[1] == ch, pixels.shape[2] == s, pixels.shape[3] == s else {
+            throw ModelError.invalidInput("pixel tensor has shape \(pixels.shape), expected (B, \(ch), \(s), \(s))")
+        }
+        return patchEmbeddings(pixels)
+    }
+
+    /// Patch, class and position embeddings followed by pre_layrnorm: HF's hidden_states[0], (B, 1 + patches, C).
+    /// `pixels` must already have the checked shape.
+    func patchEmbeddings(_ pixels: Tensor) -> Tensor {
+        let s = config.imageSize, ps = config.patchSize, ch = config.channels, c = config.hiddenSize
         let b = pixels.shape[0], g = s / ps, np = g * g, t = np + 1, k = ch * ps * ps
         // im2col: one row per patch, columns in the kernel's (channel, ky, kx) order.
         var cols = Tensor(uninitialized: [b * np, k])

@@ -50,8 +50,9 @@ import TestSupport
         expectClose(out.embeddings.scalars, try ref.tensor("image_embeds").scalars, atol: Self.atol, rtol: Self.rtol, "image embeds")
     }
 
-    /// `embed` (the pooled-row shortcut in the last layer) equals the full forward's embeddings; the only
-    /// difference is GEMM row counts, so the bound is a few float32 ulp.
+    /// `embed` (the pooled-row shortcut in the last layer, batch split across cores) equals the full
+    /// forward's embeddings. Only GEMM row counts differ, which changes float32 summation order: observed
+    /// ≤ 3.1e-6 at |x| ≈ 1.9 (~13 ulp), bound 5e-6 + 1e-6·|x|. Both are also checked against torch.
     @Test(arguments: ["tiny-clip", "tiny-clip-gelu"])
     func embedShortcutEqualsFullForward(_ name: String) throws {
         let model = try CLIPModel(folder: fixturesDirectory.appendingPathComponent(name))
@@ -59,12 +60,12 @@ import TestSupport
         let (shape, ids) = try ref.integers("input_ids")
         let i32 = ids.map { Int32($0) }
         let full = try model.text.forward(ids: i32, batch: shape[0], tokens: shape[1]).embeddings
-        expectClose(try model.text.embed(ids: i32, batch: shape[0], tokens: shape[1]).scalars, full.scalars, atol: 1e-6, rtol: 1e-6, "text embed")
+        expectClose(try model.text.embed(ids: i32, batch: shape[0], tokens: shape[1]).scalars, full.scalars, atol: 5e-6, rtol: 1e-6, "text embed")
         expectClose(try model.text.embed(ids: i32, batch: shape[0], tokens: shape[1]).scalars, try ref.tensor("text_embeds").scalars,
                     atol: Self.atol, rtol: Self.rtol, "text embed vs torch")
         let pixels = try ref.tensor("pixel_values")
         let vfull = try model.vision.forward(pixels: pixels).embeddings
-        expectClose(try model.vision.embed(pixels: pixels).scalars, vfull.scalars, atol: 1e-6, rtol: 1e-6, "image embed")
+        expectClose(try model.vision.embed(pixels: pixels).scalars, vfull.scalars, atol: 5e-6, rtol: 1e-6, "image embed")
         expectClose(try model.vision.embed(pixels: pixels).scalars, try ref.tensor("image_embeds").scalars,
                     atol: Self.atol, rtol: Self.rtol, "image embed vs torch")
     }

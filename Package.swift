@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "clipcap", targets: ["clipcap"]),
-        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data"]),
+        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "Tokenizers", swiftSettings: optimize),
         .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CImageCodecs", "Tensor"], swiftSettings: optimize),
         .target(name: "Data", dependencies: ["Tensor"], swiftSettings: optimize),
+        .target(name: "Metrics", dependencies: ["Data"], swiftSettings: optimize),
+        .target(name: "Decoding", dependencies: ["Tensor", "Models", "Tokenizers"], swiftSettings: optimize),
         .executableTarget(
             name: "clipcap",
             dependencies: [
-                "Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data",
+                "Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -49,6 +51,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "TestSupport"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Data", "TestSupport"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Models", "Tensor", "Tokenizers", "TestSupport"]),
         // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).
         .testTarget(name: "clipcapTests", dependencies: ["clipcap", "TestSupport"]),
     ],

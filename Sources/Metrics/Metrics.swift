@@ -1,0 +1,1 @@
+// The Metrics target: COCO caption metrics at pycocoevalcap parity.

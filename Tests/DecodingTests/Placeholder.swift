@@ -1,0 +1,4 @@
+import Testing
+import Decoding
+
+@Test func decodingTargetBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+import Metrics
+
+@Test func metricsTargetBuilds() { #expect(Bool(true)) }

@@ -9,7 +9,7 @@ public struct CLIPTextModel {
     public let config: CLIPTextConfig
     var tokenEmbedding: Tensor      // (vocab, C)
     var positionEmbedding: Tensor   // (max_positions, C)
-    var encoder: CLIPEncoder
+    var encoder: TransformerEncoder
     var finalNorm: LayerNorm
     var projection: Linear          // (proj, C), no bias
 
@@ -20,7 +20,7 @@ public struct CLIPTextModel {
         let t = p.scoped("text_model.")
         tokenEmbedding = try t.tensor("embeddings.token_embedding.weight", [config.vocabSize, c])
         positionEmbedding = try t.tensor("embeddings.position_embedding.weight", [config.maxPositions, c])
-        encoder = try CLIPEncoder(t.scoped("encoder."), width: c, intermediate: config.intermediateSize,
+        encoder = try TransformerEncoder.clip(t.scoped("encoder."), width: c, intermediate: config.intermediateSize,
                                   heads: config.attentionHeads, layers: config.layers, act: config.hiddenAct, eps: config.layerNormEps)
         finalNorm = try t.layerNorm("final_layer_norm", size: c, eps: config.layerNormEps)
         projection = try p.linear("text_projection", in: c, out: projectionDim, bias: false)
@@ -67,7 +67,7 @@ public struct CLIPTextModel {
     }
 
     /// The text embeddings only, (B, projection_dim): equal to `forward(...).embeddings`, computed with the
-    /// pooled-row shortcut in the last layer (see CLIPEncoder.forwardPooled).
+    /// pooled-row shortcut in the last layer (see TransformerEncoder.forwardPooled).
     /// The batch is split across the cores (data parallel), each part with single-threaded BLAS.
     public func embed(ids: [Int32], batch b: Int, tokens t: Int) throws -> Tensor {
         let x = try embedTokens(ids: ids, batch: b, tokens: t)

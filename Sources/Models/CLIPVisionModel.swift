@@ -11,7 +11,7 @@ public struct CLIPVisionModel {
     var classEmbedding: Tensor     // (C)
     var positionEmbedding: Tensor  // (positions, C)
     var preNorm: LayerNorm
-    var encoder: CLIPEncoder
+    var encoder: TransformerEncoder
     var postNorm: LayerNorm
     var projection: Linear         // (proj, C), no bias
 
@@ -24,7 +24,7 @@ public struct CLIPVisionModel {
         classEmbedding = try v.tensor("embeddings.class_embedding", [c])
         positionEmbedding = try v.tensor("embeddings.position_embedding.weight", [config.positions, c])
         preNorm = try v.layerNorm("pre_layrnorm", size: c, eps: config.layerNormEps)
-        encoder = try CLIPEncoder(v.scoped("encoder."), width: c, intermediate: config.intermediateSize,
+        encoder = try TransformerEncoder.clip(v.scoped("encoder."), width: c, intermediate: config.intermediateSize,
                                   heads: config.attentionHeads, layers: config.layers, act: config.hiddenAct, eps: config.layerNormEps)
         postNorm = try v.layerNorm("post_layernorm", size: c, eps: config.layerNormEps)
         projection = try p.linear("visual_projection", in: c, out: projectionDim, bias: false)

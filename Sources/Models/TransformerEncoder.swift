@@ -2,27 +2,43 @@ import Foundation
 import Tensor
 import Layers
 
-// port of the semantics of transformers' modeling_clip.py (CLIPEncoderLayer): pre-LN blocks,
-//   x = x + out_proj(attn(layer_norm1(x)));  x = x + mlp(layer_norm2(x))
+// The pre-LN transformer block shared by CLIP's encoders (transformers' CLIPEncoderLayer) and
+// ClipCap's TransformerMapper (the official TransformerLayer):
+//   x = x + out_proj(attn(norm1(x)));  x = x + mlp(norm2(x))
 // q/k/v projections are fused into one (3C, C) GEMM at load time.
 
-/// One CLIP encoder layer, with its checkpoint names in `load`.
-struct CLIPEncoderLayer {
+/// One pre-LN block. The checkpoint names live in the static loaders, one table per model family.
+struct TransformerBlock {
     var norm1: LayerNorm
-    var qkv: Linear          // rows [q_proj | k_proj | v_proj]
+    var qkv: Linear          // rows [q | k | v]
     var outProj: Linear
     var norm2: LayerNorm
     var mlp: FeedForward
 
-    init<P: ParameterSource>(_ p: P, width c: Int, intermediate: Int, act: Activation, eps: Float) throws {
-        norm1 = try p.layerNorm("layer_norm1", size: c, eps: eps)
-        qkv = fuseRows([try p.linear("self_attn.q_proj", in: c, out: c),
-                        try p.linear("self_attn.k_proj", in: c, out: c),
-                        try p.linear("self_attn.v_proj", in: c, out: c)])
-        outProj = try p.linear("self_attn.out_proj", in: c, out: c)
-        norm2 = try p.layerNorm("layer_norm2", size: c, eps: eps)
-        mlp = FeedForward(fc1: try p.linear("mlp.fc1", in: c, out: intermediate),
-                          fc2: try p.linear("mlp.fc2", in: intermediate, out: c), activation: act)
+    /// transformers' CLIPEncoderLayer names.
+    static func clip<P: ParameterSource>(_ p: P, width c: Int, intermediate: Int, act: Activation, eps: Float) throws -> TransformerBlock {
+        TransformerBlock(
+            norm1: try p.layerNorm("layer_norm1", size: c, eps: eps),
+            qkv: fuseRows([try p.linear("self_attn.q_proj", in: c, out: c),
+                           try p.linear("self_attn.k_proj", in: c, out: c),
+                           try p.linear("self_attn.v_proj", in: c, out: c)]),
+            outProj: try p.linear("self_attn.out_proj", in: c, out: c),
+            norm2: try p.layerNorm("layer_norm2", size: c, eps: eps),
+            mlp: FeedForward(fc1: try p.linear("mlp.fc1", in: c, out: intermediate),
+                             fc2: try p.linear("mlp.fc2", in: intermediate, out: c), activation: act))
+    }
+
+    /// The official ClipCap TransformerLayer names: no bias on to_queries / to_keys_values (rows [K | V]),
+    /// ReLU MLP of ratio 2, torch's default LayerNorm eps.
+    static func clipCapMapper<P: ParameterSource>(_ p: P, width c: Int) throws -> TransformerBlock {
+        TransformerBlock(
+            norm1: try p.layerNorm("norm1", size: c, eps: 1e-5),
+            qkv: fuseRows([try p.linear("attn.to_queries", in: c, out: c, bias: false),
+                           try p.linear("attn.to_keys_values", in: c, out: 2 * c, bias: false)]),
+            outProj: try p.linear("attn.project", in: c, out: c),
+            norm2: try p.layerNorm("norm2", size: c, eps: 1e-5),
+            mlp: FeedForward(fc1: try p.linear("mlp.fc1", in: c, out: 2 * c),
+                             fc2: try p.linear("mlp.fc2", in: 2 * c, out: c), activation: .relu))
     }
 }
 
@@ -38,16 +54,22 @@ struct EncoderWorkspace {
     }
 }
 
-/// A stack of CLIP encoder layers over x: (B, T, C), updated in place.
-struct CLIPEncoder {
-    var layers: [CLIPEncoderLayer]
+/// A stack of pre-LN blocks over x: (B, T, C), updated in place.
+struct TransformerEncoder {
+    var layers: [TransformerBlock]
     let width: Int, heads: Int, intermediate: Int
 
-    init<P: ParameterSource>(_ p: P, width: Int, intermediate: Int, heads: Int, layers count: Int, act: Activation, eps: Float) throws {
-        self.width = width; self.heads = heads; self.intermediate = intermediate
-        layers = try (0..<count).map {
-            try CLIPEncoderLayer(p.scoped("layers.\($0)."), width: width, intermediate: intermediate, act: act, eps: eps)
-        }
+    init(layers: [TransformerBlock], width: Int, heads: Int) {
+        self.layers = layers; self.width = width; self.heads = heads
+        intermediate = layers.first?.mlp.fc1.outFeatures ?? 0
+    }
+
+    /// transformers' CLIPEncoder: `layers.{i}.` blocks.
+    static func clip<P: ParameterSource>(_ p: P, width: Int, intermediate: Int, heads: Int, layers count: Int,
+                                         act: Activation, eps: Float) throws -> TransformerEncoder {
+        TransformerEncoder(layers: try (0..<count).map {
+            try TransformerBlock.clip(p.scoped("layers.\($0)."), width: width, intermediate: intermediate, act: act, eps: eps)
+        }, width: width, heads: heads)
     }
 
     /// Runs every layer on x (B·T rows). `onHiddenState` sees x after each layer (HF's hidden_states[1...]).
@@ -85,7 +107,7 @@ struct CLIPEncoder {
         return sel
     }
 
-    private func run(_ layer: CLIPEncoderLayer, _ x: inout Tensor, batch b: Int, tokens t: Int, causal: Bool,
+    private func run(_ layer: TransformerBlock, _ x: inout Tensor, batch b: Int, tokens t: Int, causal: Bool,
                      workspace ws: inout EncoderWorkspace) {
         let n = b * t, c = width, hs = c / heads
         let qkvLayout = AttentionLayout(rowStride: 3 * c, batchStride: t * 3 * c)

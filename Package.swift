@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "clipcap", targets: ["clipcap"]),
-        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding"]),
+        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,10 +35,12 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor"], swiftSettings: optimize),
         .target(name: "Metrics", dependencies: ["Data"], swiftSettings: optimize),
         .target(name: "Decoding", dependencies: ["Tensor", "Models", "Tokenizers"], swiftSettings: optimize),
+        .target(name: "GapAnalysis", dependencies: ["Tensor", "Data", "CLAPACKE", "CGLPK"], swiftSettings: optimize),
+        .target(name: "Plots", swiftSettings: optimize),
         .executableTarget(
             name: "clipcap",
             dependencies: [
-                "Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding",
+                "Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -52,6 +54,8 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Tensor", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Data", "TestSupport"]),
+        .testTarget(name: "GapAnalysisTests", dependencies: ["GapAnalysis", "Tensor", "Data", "TestSupport"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Models", "Tensor", "Tokenizers", "TestSupport"]),
         // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).
         .testTarget(name: "clipcapTests", dependencies: ["clipcap", "TestSupport"]),

@@ -1,0 +1,1 @@
+// The GapAnalysis target: modality-gap statistics and alignments.

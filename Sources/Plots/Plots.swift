@@ -1,0 +1,1 @@
+// The Plots target: small SVG plots.

@@ -1,0 +1,4 @@
+import Testing
+import GapAnalysis
+
+@Test func gapAnalysisTargetBuilds() { #expect(Bool(true)) }

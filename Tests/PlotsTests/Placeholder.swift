@@ -1,0 +1,4 @@
+import Testing
+import Plots
+
+@Test func plotsTargetBuilds() { #expect(Bool(true)) }

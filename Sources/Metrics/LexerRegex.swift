@@ -59,6 +59,29 @@ indirect enum RegexNode {
     case repetition(RegexNode, min: Int, max: Int?)
 }
 
+extension RegexNode {
+    /// The shortest and longest lengths (in units) of the texts the node matches; `max` is nil when unbounded.
+    var lengthRange: (min: Int, max: Int?) {
+        switch self {
+        case .unit: return (1, 1)
+        case .sequence(let parts):
+            return parts.reduce((0, 0)) { total, part in
+                let r = part.lengthRange
+                return (total.0 + r.min, total.1.flatMap { a in r.max.map { a + $0 } })
+            }
+        case .choice(let alternatives):
+            let ranges = alternatives.map(\.lengthRange)
+            let mins = ranges.map(\.min).min() ?? 0
+            let maxes = ranges.map(\.max)
+            return (mins, maxes.contains { $0 == nil } ? nil : maxes.compactMap { $0 }.max() ?? 0)
+        case .repetition(let inner, let min, let max):
+            let r = inner.lengthRange
+            let upper: Int? = r.max == 0 ? 0 : max.flatMap { m in r.max.map { $0 * m } }
+            return (r.min * min, upper)
+        }
+    }
+}
+
 /// Why a pattern in the lexer table failed to compile; a programming error in the table, caught by tests.
 struct LexerPatternError: Error, CustomStringConvertible {
     let pattern: String

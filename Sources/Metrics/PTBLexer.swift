@@ -9,12 +9,19 @@ enum PTBLexeme: Equatable {
     case newline
 }
 
-/// Compiled PTB lexer. Not thread-safe (the automaton grows lazily); `PTBTokenizer` serializes access.
+/// Compiled PTB lexer. Not thread-safe (the automata grow lazily); `PTBTokenizer` serializes access.
 final class PTBLexer {
+    /// How the text part of a trailing-context match `r1/r2` is found.
+    private enum Split {
+        /// `r2` always matches `n` units: the text is all but the last `n`.
+        case fixedContext(Int)
+        /// JFlex's general lookahead: the longest `r1` match whose context ends exactly at the match end.
+        case search(text: LexerAutomaton, context: LexerAutomaton)
+    }
+
     private let rules: [PTBRule]
     private let automaton: LexerAutomaton
-    /// For rules with trailing context: matchers for the consumed part and the context.
-    private let splitters: [Int: (text: PatternMatcher, context: PatternMatcher)]
+    private let splits: [Split?]
 
     init(rules: [PTBRule] = PTBLexerRules.rules, macros: [String: String] = PTBLexerRules.macros) throws {
         var compiler = LexerRegexCompiler(macros: macros, caseless: true)
@@ -24,6 +31,7 @@ final class PTBLexer {
             let context = try rule.lookahead.map { try compiler.parse($0) }
             parsed.append((text, context))
         }
+        let units = UnitEquivalence(classes: compiler.classes)
         var nfa = UnitNFA()
         let start = nfa.newState()
         var accepts: [(state: Int32, rule: Int32)] = []
@@ -34,21 +42,20 @@ final class PTBLexer {
             if let context = p.context { end = nfa.build(context, from: end) }
             accepts.append((end, Int32(k)))
         }
-        let classes = compiler.classes
-        var splitters: [Int: (PatternMatcher, PatternMatcher)] = [:]
-        for (k, p) in parsed.enumerated() {
-            guard let context = p.context else { continue }
-            func matcher(_ node: RegexNode) -> PatternMatcher {
-                var own = UnitNFA()
-                let s = own.newState()
-                let e = own.build(node, from: s)
-                return PatternMatcher(nfa: own, start: s, accept: e, classes: classes)
-            }
-            splitters[k] = (matcher(p.text), matcher(context))
+        func patternAutomaton(_ node: RegexNode) -> LexerAutomaton {
+            var own = UnitNFA()
+            let s = own.newState()
+            let e = own.build(node, from: s)
+            return LexerAutomaton(nfa: own, start: s, accepts: [(e, 0)], units: units)
+        }
+        splits = parsed.map { p in
+            guard let context = p.context else { return nil }
+            let length = context.lengthRange
+            if let max = length.max, max == length.min { return .fixedContext(max) }
+            return .search(text: patternAutomaton(p.text), context: patternAutomaton(context))
         }
         self.rules = rules
-        self.splitters = splitters
-        automaton = LexerAutomaton(nfa: nfa, start: start, accepts: accepts, classes: classes)
+        self.automaton = LexerAutomaton(nfa: nfa, start: start, accepts: accepts, units: units)
     }
 
     /// Scans `units` (UTF-16) to the end.
@@ -58,11 +65,13 @@ final class PTBLexer {
         while pos < units.count {
             guard let match = automaton.longestMatch(units, from: pos) else { pos += 1; continue }
             var textEnd = match.end
-            if let split = splitters[match.rule] {
+            switch splits[match.rule] {
+            case nil: break
+            case .fixedContext(let n): textEnd = match.end - n
+            case .search(let text, let context):
                 textEnd = pos
-                // JFlex's general lookahead: the longest text part whose context ends exactly at the match end.
-                for e in split.text.ends(units, from: pos, limit: match.end).reversed()
-                where split.context.ends(units, from: e, limit: match.end).last == match.end {
+                for e in text.matchEnds(units, from: pos, limit: match.end).reversed()
+                where context.matchEnds(units, from: e, limit: match.end).last == match.end {
                     textEnd = e
                     break
                 }
@@ -79,7 +88,7 @@ final class PTBLexer {
     /// a pushback).
     private func apply(_ action: PTBAction, to text: UnsafeBufferPointer<UInt16>) -> (PTBLexeme?, Int) {
         let n = text.count
-        func string(_ count: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: text[0..<count]), as: UTF16.self) }
+        func string(_ count: Int) -> String { Self.string(UnsafeBufferPointer(rebasing: text[0..<count])) }
         switch action {
         case .keep: return (.token(string(n)), n)
         case .removeSoftHyphens: return (.token(Self.removeSoftHyphens(string(n))), n)
@@ -104,6 +113,15 @@ final class PTBLexer {
         case .ampersand: return (.token(Self.ampersand(string(n))), n)
         case .skip, .untokenizable: return (nil, n)
         case .newline: return (.newline, n)
+        }
+    }
+
+    /// The text of UTF-16 units; ASCII (most tokens) is copied byte for byte, without transcoding.
+    static func string(_ units: UnsafeBufferPointer<UInt16>) -> String {
+        guard units.allSatisfy({ $0 < 0x80 }) else { return String(decoding: units, as: UTF16.self) }
+        return String(unsafeUninitializedCapacity: units.count) { bytes in
+            for (k, u) in units.enumerated() { bytes[k] = UInt8(truncatingIfNeeded: u) }
+            return units.count
         }
     }
 

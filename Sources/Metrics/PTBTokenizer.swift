@@ -28,6 +28,11 @@ public final class PTBTokenizer: @unchecked Sendable {
         lexer = try PTBLexer()
     }
 
+    private static let sharedInstance = Result { try PTBTokenizer() }
+
+    /// A process-wide tokenizer, compiled on first use; its automaton keeps what earlier text built.
+    public static func shared() throws -> PTBTokenizer { try sharedInstance.get() }
+
     /// The PTB tokens of one text, lowercased, punctuation kept: what the jar prints for it with
     /// `-preserveLines -lowerCase`. Line breaks in `text` separate tokens and are not returned.
     public func tokens(_ text: String) -> [String] {
@@ -39,6 +44,14 @@ public final class PTBTokenizer: @unchecked Sendable {
     /// stream, one per line, so pass them in the order pycocoevalcap would write them (image by image,
     /// and each image's captions in annotation order) for identical results at caption boundaries.
     public func tokenizeCaptions(_ captions: [String]) -> [String] {
+        tokenLines(captions).map { tokens in
+            tokens.filter { !Self.punctuation.contains($0) }.joined(separator: " ")
+        }
+    }
+
+    /// The jar's output for `captions` written one per line: each caption's lowercased PTB tokens,
+    /// punctuation kept (what `-preserveLines -lowerCase` prints on that caption's line).
+    public func tokenLines(_ captions: [String]) -> [[String]] {
         guard !captions.isEmpty else { return [] }
         let stream = captions.map(Self.oneLine).joined(separator: "\n")
         var lines: [[String]] = [[]]
@@ -50,9 +63,7 @@ public final class PTBTokenizer: @unchecked Sendable {
         }
         // Every line break in the stream is one we inserted, so there is one line per caption.
         while lines.count < captions.count { lines.append([]) }
-        return lines.prefix(captions.count).map { tokens in
-            tokens.filter { !Self.punctuation.contains($0) }.joined(separator: " ")
-        }
+        return Array(lines.prefix(captions.count))
     }
 
     /// Convenience: `tokenizeCaptions` for a single caption.

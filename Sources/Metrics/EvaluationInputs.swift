@@ -54,36 +54,70 @@ public enum EvaluationInputs {
         return results
     }
 
-    /// Reference captions by image, each image's captions in file order. Reads COCO captions JSON or a
-    /// Karpathy split JSON (keeping `splits`), and the other caption formats `Datasets.captions` reads.
-    public static func readReferences(_ url: URL, splits: [String]? = nil) throws -> [ItemID: [String]] {
-        var references: [ItemID: [String]] = [:]
-        for record in try Datasets.captions(from: url, splits: splits) {
-            references[record.imageId, default: []].append(record.caption)
-        }
-        return references
+    /// Reference captions by image, and the order pycocoevalcap visits the images in.
+    public struct References: Sendable, Equatable {
+        /// Each image's captions, in file order.
+        public var captions: [ItemID: [String]]
+        /// Every captioned image once: in a COCO captions file, the order of its `images` list (what
+        /// pycocotools' `getImgIds()` returns); otherwise the order images first appear in.
+        public var imageOrder: [ItemID]
     }
 
-    /// The images of the results with their references, in results order: what pycocoevalcap evaluates
-    /// when its image ids are the results' (`cocoEval.params['image_id'] = cocoRes.getImgIds()`). Throws
-    /// for a repeated image id (pycocoevalcap asserts one candidate per image) and for an image the
-    /// references do not caption, naming the results file.
+    /// Reads COCO captions JSON or a Karpathy split JSON (keeping `splits`), and the other caption formats
+    /// `Datasets.captions` reads.
+    public static func readReferences(_ url: URL, splits: [String]? = nil) throws -> References {
+        var captions: [ItemID: [String]] = [:]
+        var order: [ItemID] = []
+        for record in try Datasets.captions(from: url, splits: splits) {
+            if captions[record.imageId] == nil { order.append(record.imageId) }
+            captions[record.imageId, default: []].append(record.caption)
+        }
+        if url.pathExtension.lowercased() == "json", let listed = cocoImageOrder(url) {
+            var seen = Set<ItemID>()
+            let inImages = listed.filter { captions[$0] != nil && seen.insert($0).inserted }
+            order = inImages + order.filter { !seen.contains($0) }
+        }
+        return References(captions: captions, imageOrder: order)
+    }
+
+    /// The ids of a COCO file's `images` list, in order; nil for files without one (Karpathy images have
+    /// no `id`).
+    private static func cocoImageOrder(_ url: URL) -> [ItemID]? {
+        struct Listing: Decodable {
+            struct Image: Decodable { let id: ItemID? }
+            let images: [Image]?
+            let annotations: [Skip]?
+        }
+        struct Skip: Decodable {}
+        guard let data = try? Foundation.Data(contentsOf: url, options: .mappedIfSafe),
+              let listing = try? JSONDecoder().decode(Listing.self, from: data),
+              listing.annotations != nil, let images = listing.images else { return nil }
+        let ids = images.compactMap(\.id)
+        return ids.count == images.count ? ids : nil
+    }
+
+    /// The images of the results with their references, in the order pycocoevalcap evaluates them:
+    /// `cocoEval.params['image_id'] = cocoRes.getImgIds()` visits the results' images in the references'
+    /// image order, and tokenizes their captions in that order (which matters where the PTB lexer looks
+    /// past the end of a caption). Throws for a repeated image id (pycocoevalcap asserts one candidate per
+    /// image) and for an image the references do not caption, naming the results file.
     public static func pair(_ results: [Result], resultsFile: String,
-                            references: [ItemID: [String]], referencesFile: String) throws -> [ImageCaptions] {
-        var seen = Set<ItemID>()
-        var images: [ImageCaptions] = []
-        images.reserveCapacity(results.count)
+                            references: References, referencesFile: String) throws -> [ImageCaptions] {
+        var candidates: [ItemID: String] = [:]
         for result in results {
-            guard seen.insert(result.imageId).inserted else {
+            guard candidates[result.imageId] == nil else {
                 throw MetricsError.duplicateImage(file: resultsFile, imageId: result.imageId.description)
             }
-            guard let refs = references[result.imageId], !refs.isEmpty else {
+            guard let refs = references.captions[result.imageId], !refs.isEmpty else {
                 throw MetricsError.noReferences(resultsFile: resultsFile, imageId: result.imageId.description,
                                                 referencesFile: referencesFile)
             }
-            images.append(ImageCaptions(imageId: result.imageId, candidate: result.caption, references: refs))
+            candidates[result.imageId] = result.caption
         }
-        return images
+        return references.imageOrder.compactMap { id in
+            guard let candidate = candidates[id], let refs = references.captions[id] else { return nil }
+            return ImageCaptions(imageId: id, candidate: candidate, references: refs)
+        }
     }
 
     /// `readResults`, `readReferences` and `pair` together.

@@ -98,8 +98,9 @@ import TestSupport
         }
         try JSONSerialization.data(withJSONObject: ["images": images]).write(to: url)
         let references = try EvaluationInputs.readReferences(url, splits: ["test"])
-        #expect(references.count == 100)
-        #expect(references[.int(fixture.images[0].imageId)] == fixture.images[0].references)
+        #expect(references.captions.count == 100)
+        #expect(references.captions[.int(fixture.images[0].imageId)] == fixture.images[0].references)
+        #expect(references.imageOrder == fixture.images.prefix(100).map { .int($0.imageId) })
     }
 
     // MARK: - Errors: one line, naming the file
@@ -166,6 +167,15 @@ import TestSupport
         let bad = folder.appendingPathComponent("captions_bad.json")
         try Foundation.Data("{\"annotations\": [".utf8).write(to: bad)
         expectOneLineError(naming: bad.path) { _ = try EvaluationInputs.load(results: files.results, references: bad) }
+    }
+
+    /// pycocoevalcap visits images in the references' `images` order, whatever the results' order.
+    @Test func imagesComeInTheReferencesOrder() throws {
+        let chosen = [fixture.images[5], fixture.images[1], fixture.images[3]]
+        let files = try writeCOCOFiles(results: chosen.map { ["image_id": $0.imageId, "caption": $0.candidate] })
+        let images = try EvaluationInputs.load(results: files.results, references: files.references)
+        #expect(images.map(\.imageId) == [1, 3, 5].map { .int(fixture.images[$0].imageId) })
+        #expect(images[0].references == fixture.images[1].references)
     }
 
     @Test func resultsMayUseStringIdsAndExtraKeys() throws {

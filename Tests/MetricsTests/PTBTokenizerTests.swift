@@ -42,6 +42,15 @@ import Testing
         #expect(tokenizer.tokenizeCaptions(["in the U.S.", "They said"]) == ["in the u.s.", "they said"])
     }
 
+    /// Where the next caption changes a token after punctuation removal (checked against the jar): a
+    /// one-letter acronym before a sentence-start word, "fig." before a number, a smiley at the very end.
+    @Test func captionOrderMattersAtCaptionBoundaries() {
+        #expect(tokenizer.tokenizeCaptions(["the letter B.", "A dog", "see fig.", "3 dogs", "last :)"])
+                == ["the letter b", "a dog", "see fig.", "3 dogs", "last -rrb-"])
+        #expect(tokenizer.tokenizeCaptions(["the letter B.", "a dog", "see fig.", "three dogs", "last :)", "x"])
+                == ["the letter b.", "a dog", "see fig", "three dogs", "last :-rrb-", "x"])
+    }
+
     @Test func lineBreaksInsideACaptionStayInThatCaption() {
         #expect(tokenizer.tokenizeCaptions(["a\nb\rc\u{2028}d", "e"]) == ["a b c d", "e"])
     }

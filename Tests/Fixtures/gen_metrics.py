@@ -6,7 +6,8 @@ Reference: pycocoevalcap 1.2 (`pip install pycocoevalcap`), which ships
   meteor/meteor-1.5.jar (+ data/)        METEOR 1.5, run by meteor/meteor.py
   spice/spice-1.0.jar                    SPICE; it also needs Stanford CoreNLP 3.6.0 models that
                                          spice/get_stanford_models.py downloads, so it is not used here.
-Java must be on PATH (the tokenizer needs it; METEOR too).
+Java must be on PATH (the tokenizer needs it; METEOR too). pycocoevalcap 1.2 is a namespace package (no
+__init__.py, so `pycocoevalcap.__file__` is None): its folder is `pycocoevalcap.__path__[0]`.
 
 The corpus is written here, not taken from a dataset: 250 images with 5 references and 1 candidate each,
 built from caption templates with punctuation, contractions, hyphens, numbers, possessives, quotes,

@@ -69,7 +69,7 @@ final class PTBLexer {
             case nil: break
             case .fixedContext(let n): textEnd = match.end - n
             case .search(let text, let context):
-                textEnd = pos
+                // The combined match guarantees a split exists; were none found, keep the whole match.
                 for e in text.matchEnds(units, from: pos, limit: match.end).reversed()
                 where context.matchEnds(units, from: e, limit: match.end).last == match.end {
                     textEnd = e

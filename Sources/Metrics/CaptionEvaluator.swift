@@ -49,7 +49,7 @@ public struct ImageCaptions: Sendable, Equatable {
 
 /// Scores of one evaluation: corpus scores and per-image scores for the metrics that were computed.
 public struct CaptionScores: Sendable, Equatable {
-    /// The images, in evaluation order (the order of the results).
+    /// The images, in evaluation order (`EvaluationInputs.load` gives pycocoevalcap's: the references' order).
     public var imageIds: [ItemID]
     /// The computed columns, in `CaptionMetric.columnOrder`. A metric that was not computed has no column.
     public var columns: [String]
@@ -103,7 +103,10 @@ public struct CaptionEvaluator: Sendable {
         self.notice = notice
     }
 
-    /// Evaluates one candidate per image against its references. Throws `MetricsError.invalidInput` for an
+    /// Evaluates one candidate per image against its references, in the given order; captions are tokenized
+    /// in that order too, so pass pycocoevalcap's (the references' image order, as `EvaluationInputs.load`
+    /// returns it) for identical tokens where a caption's end depends on the next caption. Throws
+    /// `MetricsError.invalidInput` for an
     /// empty list, a repeated image id or an image without references, and `MetricsError.javaFailed` when a
     /// jar that was found fails.
     public func evaluate(_ images: [ImageCaptions]) throws -> CaptionScores {

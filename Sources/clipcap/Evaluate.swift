@@ -25,7 +25,8 @@ struct Evaluate: ParsableCommand {
         Output: the corpus scores on stdout, one "NAME: value" line each; with --out, a CSV with a header \
         row of pycocoevalcap's column names (BLEU_1 BLEU_2 BLEU_3 BLEU_4 METEOR ROUGE_L CIDEr SPICE, only \
         those computed) and one row of scores; with --per-image, a CSV with image_id and the same columns, \
-        one row per image in results order. Files are written atomically.
+        one row per image, in the order pycocoevalcap visits them (the order of the references' images). \
+        Files are written atomically.
 
         Exit status: 0 on success, 1 when an input cannot be read or a scorer fails (one line on stderr \
         naming the file), 2 on a usage error.

@@ -106,9 +106,8 @@ public struct CaptionEvaluator: Sendable {
     /// Evaluates one candidate per image against its references, in the given order; captions are tokenized
     /// in that order too, so pass pycocoevalcap's (the references' image order, as `EvaluationInputs.load`
     /// returns it) for identical tokens where a caption's end depends on the next caption. Throws
-    /// `MetricsError.invalidInput` for an
-    /// empty list, a repeated image id or an image without references, and `MetricsError.javaFailed` when a
-    /// jar that was found fails.
+    /// `MetricsError.invalidInput` for an empty list, a repeated image id or an image without references,
+    /// and `MetricsError.javaFailed` when a jar that was found fails.
     public func evaluate(_ images: [ImageCaptions]) throws -> CaptionScores {
         guard !images.isEmpty else { throw MetricsError.invalidInput("no images to evaluate") }
         var seen = Set<ItemID>()

@@ -1,1 +1,0 @@
-// The Metrics target: COCO caption metrics at pycocoevalcap parity.

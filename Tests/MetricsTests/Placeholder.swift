@@ -1,4 +1,0 @@
-import Testing
-import Metrics
-
-@Test func metricsTargetBuilds() { #expect(Bool(true)) }

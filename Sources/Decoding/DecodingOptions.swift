@@ -59,4 +59,13 @@ public struct DecodingOptions: Sendable, Equatable {
         self.stopTokens = stopTokens
         self.startTokens = startTokens
     }
+
+    /// Options with the stop rule and the start words resolved through `tokenizer`. The start words are
+    /// trimmed of surrounding white space and encoded as the beginning of a caption (no leading space), as
+    /// captions are tokenized for training.
+    public init(strategy: DecodingStrategy = .beam(width: 5), maxLength: Int = DecodingOptions.defaultMaxLength,
+                stop: StopRule, startWords: String = "", tokenizer: GPT2Tokenizer) throws {
+        self.init(strategy: strategy, maxLength: maxLength, stopTokens: try stop.tokenIds(using: tokenizer),
+                  startTokens: tokenizer.encode(startWords.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
 }

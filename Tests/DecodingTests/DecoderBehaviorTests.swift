@@ -137,6 +137,11 @@ import TestSupport
         #expect(try StopRule.eos.tokenIds(using: tokenizer) == [256])
         #expect(try StopRule.period.tokenIds(using: tokenizer) == [46])   // the byte "."
         #expect(StopRule(rawValue: "period") == .period && StopRule(rawValue: "eos") == .eos)
+        // start words: trimmed, then encoded byte by byte by this merge-less vocabulary
+        let options = try DecodingOptions(strategy: .greedy, stop: .period, startWords: " ab c\n", tokenizer: tokenizer)
+        #expect(options.stopTokens == [46])
+        #expect(options.startTokens == [97, 98, 32, 99])   // ids are byte values here: "a", "b", " ", "c"
+        #expect(try DecodingOptions(stop: .eos, tokenizer: tokenizer).startTokens.isEmpty)
     }
 
     /// The real GPT-2 vocabulary, found as the Tokenizers tests find it: `$CLIPCAP_VOCAB_DIR/gpt2`, else

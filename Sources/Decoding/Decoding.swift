@@ -1,1 +1,0 @@
-// The Decoding target: greedy, beam and sampling decoders over GPT-2 with a KV cache.

@@ -1,4 +1,0 @@
-import Testing
-import Decoding
-
-@Test func decodingTargetBuilds() { #expect(Bool(true)) }

@@ -38,7 +38,7 @@ public struct AlignmentOptions: Sendable {
 
     public init(renormalize: Bool? = nil, cost: TransportCost = .euclidean, epsilon: Double = 0.01,
                 temperature: Double = 0.01, unnormalized: Bool = false, sinkhornMaxIterations: Int = 10_000,
-                sinkhornTolerance: Double = 1e-6, exact: ExactTransport.Options = .init()) {
+                sinkhornTolerance: Double = 1e-5, exact: ExactTransport.Options = .init()) {
         self.renormalize = renormalize; self.cost = cost; self.epsilon = epsilon; self.temperature = temperature
         self.unnormalized = unnormalized; self.sinkhornMaxIterations = sinkhornMaxIterations
         self.sinkhornTolerance = sinkhornTolerance; self.exact = exact

@@ -43,7 +43,7 @@ public enum ExactTransport {
         /// hundred points).
         public var dense: Bool
 
-        public init(neighbours: Int = 3, refreshNeighbours: Int = 5, additionsPerRow: Int = 5, maxRounds: Int = 1000,
+        public init(neighbours: Int = 5, refreshNeighbours: Int = 5, additionsPerRow: Int = 5, maxRounds: Int = 1000,
                     tolerance: Double = 1e-9, warmStart: Bool = true, dense: Bool = false) {
             self.neighbours = neighbours; self.refreshNeighbours = refreshNeighbours
             self.additionsPerRow = additionsPerRow; self.maxRounds = maxRounds
@@ -245,7 +245,7 @@ public enum ExactTransport {
         let spread = hi - lo > 0 ? hi - lo : 1
         var f = [Double](repeating: 0, count: n), g = [Double](repeating: 0, count: m)
         TransportWarmStart.sparseSinkhorn(candidates, f: &f, g: &g, from: 0.05 * spread, to: 4e-4 * spread,
-                                          iterationsPerLevel: 40)
+                                          iterationsPerLevel: 25)
         if options.refreshNeighbours > 0 {
             let r = options.refreshNeighbours
             let byRow = SmallestK(slots: n, k: min(r, m)), byColumn = SmallestK(slots: m, k: min(r, n))
@@ -272,7 +272,7 @@ public enum ExactTransport {
             for i in 0..<n { for e in byRow.entries(i) where e.value < threshold { candidates.insert(i, e.index, cost: grid.exact(i, e.index)) } }
             for j in 0..<m { for e in byColumn.entries(j) where e.value < threshold { candidates.insert(e.index, j, cost: grid.exact(e.index, j)) } }
             TransportWarmStart.sparseSinkhorn(candidates, f: &f, g: &g, from: 3e-3 * spread, to: 1e-4 * spread,
-                                              iterationsPerLevel: 40)
+                                              iterationsPerLevel: 25)
         }
         return TransportWarmStart.spanningTreeBasis(candidates, f: f, g: g, alpha: alpha, beta: beta)
     }

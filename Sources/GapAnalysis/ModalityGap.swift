@@ -1,15 +1,5 @@
-// GapAnalysis: the CLIP modality gap (DESIGN.md §6), measured and closed.
-//
-// A sweep over every alignment, in a few lines:
-//
-//     let gap = try ModalityGap.load(image: URL(fileURLWithPath: "image_test.safetensors"),
-//                                    text: URL(fileURLWithPath: "text_test.safetensors"))
-//     print(try gap.stats().csvRows)                              // centroid gap, cone, probe, ...
-//     for method in AlignmentMethod.allCases {
-//         let a = try gap.align(method, options: .init(cost: .euclidean, epsilon: 0.01))
-//         try a.writeStore(to: URL(fileURLWithPath: "aligned_\(method).safetensors"), rows: gap.imageRows)
-//         print(method, a.cost, a.seconds, gap.matchedCosines(of: a.aligned).reduce(0, +))
-//     }
+// GapAnalysis: the CLIP modality gap (DESIGN.md §6), measured and closed. `ModalityGap` below is the
+// entry point (its doc comment shows a sweep in five lines).
 //
 // The pieces are public too, for other experiments: `GapStats.compute`, `LinearProbe`, `MeanShift`,
 // `RotationAlignment` (over `ThinSVD`), `ExactTransport` (GLPK, certified), `EntropicTransport`
@@ -22,6 +12,16 @@ import Tensor
 
 /// An image cloud and a text cloud, L2-normalized (unless asked not to), with the pairs that match them.
 /// Every statistic and alignment works on these normalized rows.
+///
+/// A sweep over every alignment (`a.writeStore(to:rows: gap.imageRows)` would save one for decoding):
+///
+/// ```swift
+/// let gap = try ModalityGap.load(image: URL(fileURLWithPath: "image.safetensors"), text: URL(fileURLWithPath: "text.safetensors"))
+/// print(try gap.stats().csvRows)                        // centroid gap, matched and cone cosines, probe
+/// for method in AlignmentMethod.allCases {
+///     let a = try gap.align(method, options: .init(cost: .euclidean, epsilon: 0.05, temperature: 0.01))
+///     print(method, a.cost, a.seconds, gap.matchedCosines(of: a.aligned).reduce(0, +) / Double(gap.pairs.matchedImageCount)) }
+/// ```
 public struct ModalityGap: Sendable {
     /// [N_img, D].
     public let image: Tensor

@@ -12,7 +12,7 @@ import TestSupport
         let s = try ExactTransport.solve(source: c.gap.image, target: c.gap.text, cost: cost)
         let key = "ot_\(cost.rawValue)"
         // identical float32 rows and Double costs on both sides: the optimal costs agree to LP rounding
-        expectClose([s.cost], [c.double("\(key)_cost")], atol: 1e-10, "\(name) \(key) cost")
+        expectClose([s.cost], [c.double("\(key)_cost")], atol: 1e-12, "\(name) \(key) cost")
         #expect(s.certificate.isOptimal, "\(s.certificate)")
         #expect(s.certificate.optimalityBound < 1e-9)
         // random continuous data: the optimal plan is unique, so plans and projections agree too
@@ -78,7 +78,7 @@ import TestSupport
         for cost in [TransportCost.euclidean, .sqeuclidean] {
             var rounds: [Int] = []
             let s = try ExactTransport.solve(source: gap.image, target: gap.text, cost: cost) { rounds.append($0.round) }
-            expectClose([s.cost], [ref["\(cost.rawValue)_cost"] as! Double], atol: 1e-9, "\(label) \(cost)")
+            expectClose([s.cost], [ref["\(cost.rawValue)_cost"] as! Double], atol: 1e-12, "\(label) \(cost)")
             #expect(s.certificate.isOptimal, "\(s.certificate)")
             #expect(rounds == Array(1...s.rounds))
             #expect(s.candidates < n * m / 4, "the candidate set stays sparse")

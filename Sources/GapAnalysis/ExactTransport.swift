@@ -151,6 +151,7 @@ public enum ExactTransport {
             throw GapError.invalidParameter(name: "ExactTransport.Options", value: "\(options)",
                                             reason: "neighbours, additionsPerRow and maxRounds must be positive, tolerance non-negative")
         }
+        try cost.checkDefined(source, target)
         let start = monotonicSeconds()
         let grid = CostGrid(x: source, y: target, cost: cost)
         let blocks = CostBlocks(grid: grid)

@@ -75,6 +75,7 @@ public enum EntropicTransport {
         guard n >= 1, m >= 1 else {
             throw GapError.tooFewRows(file: n < 1 ? "image cloud" : "text cloud", rows: min(n, m), needed: 1, purpose: "Sinkhorn")
         }
+        try cost.checkDefined(source, target)
         let costs = cost.matrix(source, target)
         return try withExtendedLifetime(costs) {
             try iterate(costs.data, n: n, m: m, options: options)

@@ -24,6 +24,16 @@ public enum TransportCost: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Throws for a zero row when the cost is `cosine` (its cosine is undefined). Rows are normally unit
+    /// vectors; this matters only for clouds used as stored (`normalize: false`).
+    func checkDefined(_ x: Tensor, _ y: Tensor) throws {
+        guard self == .cosine else { return }
+        for (cloud, name) in [(x, "image cloud"), (y, "text cloud")] {
+            let norms = rowSquaredNorms(cloud)
+            if let row = norms.firstIndex(of: 0) { throw GapError.zeroRow(file: name, row: row) }
+        }
+    }
+
     /// The full [N, M] cost matrix in Float32 (through one GEMM: ‖x‖² + ‖y‖² − 2·X·Yᵀ).
     public func matrix(_ x: Tensor, _ y: Tensor) -> Tensor {
         let grid = CostGrid(x: x, y: y, cost: self)

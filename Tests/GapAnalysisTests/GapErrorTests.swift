@@ -58,6 +58,14 @@ import TestSupport
             _ = try RotationAlignment.apply(image: one, text: c.gap.text)
         }
         #expect(throws: GapError.self) { _ = try ModalityGap(image: c.gap.image, text: c.gap.text, pairs: MatchedPairs(textRows: [[0]])) }
+        // raw clouds with a zero row have no cosine
+        let zero = Tensor(shape: [2, 2], values: [1, 0, 0, 0])
+        #expect(throws: GapError.zeroRow(file: "text cloud", row: 1)) {
+            _ = try ExactTransport.solve(source: zero.rows(0, 1), target: zero, cost: .cosine)
+        }
+        #expect(throws: GapError.zeroRow(file: "image cloud", row: 1)) {
+            _ = try EntropicTransport.solve(source: zero, target: zero.rows(0, 1), cost: .cosine)
+        }
     }
 
     @Test func everyDescriptionIsOneLine() {

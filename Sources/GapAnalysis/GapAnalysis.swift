@@ -1,1 +1,0 @@
-// The GapAnalysis target: modality-gap statistics and alignments.

@@ -1,1 +1,0 @@
-// The Plots target: small SVG plots.

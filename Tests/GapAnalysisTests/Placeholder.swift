@@ -1,4 +1,0 @@
-import Testing
-import GapAnalysis
-
-@Test func gapAnalysisTargetBuilds() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-import Plots
-
-@Test func plotsTargetBuilds() { #expect(Bool(true)) }

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tokenizers
 
 /// How the next token is chosen at each step.
@@ -17,14 +18,7 @@ public enum DecodingStrategy: Sendable, Equatable {
     case sample(temperature: Float, topP: Float, seed: UInt64)
 }
 
-/// The stop rule of a checkpoint (`decode.stop` in a manifest, `clipcap.json`'s stop rule).
-public enum StopRule: String, Codable, Sendable, CaseIterable {
-    /// Stop at `<|endoftext|>` (50256): our checkpoints are trained with it appended to every caption.
-    case eos
-    /// Stop once "." is generated: the official ClipCap checkpoints never learned an end token, and the
-    /// official code stops on `tokenizer.encode('.')[0]`.
-    case period
-
+extension StopRule {
     /// The stop-token ids this rule means for `tokenizer`.
     public func tokenIds(using tokenizer: GPT2Tokenizer) throws -> Set<Int> {
         switch self {

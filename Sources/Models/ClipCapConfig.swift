@@ -3,8 +3,14 @@ import Tensor
 
 public enum MapperType: String, Codable, Sendable { case mlp, transformer }
 public enum GPT2Mode: String, Codable, Sendable { case finetune, frozen }
-/// When a caption ends: at GPT-2's EOS (our checkpoints), or at the first "." (the official ones never learned EOS).
-public enum StopRule: String, Codable, Sendable { case eos, period }
+/// When a caption ends (`decode.stop` in a manifest, the stop rule in `clipcap.json`).
+public enum StopRule: String, Codable, Sendable, CaseIterable {
+    /// Stop at `<|endoftext|>` (50256): our checkpoints are trained with it appended to every caption.
+    case eos
+    /// Stop once "." is generated: the official ClipCap checkpoints never learned an end token, and the
+    /// official code stops on `tokenizer.encode('.')[0]`.
+    case period
+}
 
 /// `clipcap.json` beside a ClipCap checkpoint's model.safetensors (DESIGN.md §3).
 public struct ClipCapConfig: Codable, Equatable, Sendable {

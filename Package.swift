@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // ClipCap research framework: CLIP-prefix captioning trained without images, and the CLIP modality gap.
 // Targets point downward: C shims → Tensor → Layers → Models; beside them Tokenizers, Imaging, Data;
-// the `clipcap` executable on top. Each source target has a test target.
+// above them Training, Decoding, GapAnalysis; then Experiments and the `clipcap` executable on top. Each source target has a test target.
 import PackageDescription
 
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
@@ -11,11 +11,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "clipcap", targets: ["clipcap"]),
-        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots"]),
+        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots", "Training", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C shims: a module map and an umbrella header, nothing else.
@@ -37,10 +38,15 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["Tensor", "Models", "Tokenizers"], swiftSettings: optimize),
         .target(name: "GapAnalysis", dependencies: ["Tensor", "Data", "CLAPACKE", "CGLPK"], swiftSettings: optimize),
         .target(name: "Plots", swiftSettings: optimize),
+        .target(name: "Training", dependencies: ["Tensor", "Layers", "Models", "Tokenizers", "Data"], swiftSettings: optimize),
+        // Manifests (DESIGN §9), the stage runner and reports.
+        .target(name: "Experiments", dependencies: ["Tensor", "Models", "Data", "Training", "Decoding", "Metrics", "GapAnalysis", "Plots",
+                                                   .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         .executableTarget(
             name: "clipcap",
             dependencies: [
                 "Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots",
+                "Training", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -56,6 +62,8 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Data", "TestSupport"]),
         .testTarget(name: "GapAnalysisTests", dependencies: ["GapAnalysis", "Tensor", "Data", "TestSupport"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensor", "Tokenizers", "Data", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Models", "Data", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Models", "Tensor", "Tokenizers", "TestSupport"]),
         // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).
         .testTarget(name: "clipcapTests", dependencies: ["clipcap", "TestSupport"]),

@@ -3,7 +3,7 @@ import Tensor
 import Models
 
 /// One measurement of `DecodeBenchmark`, with the fields of `clipcap bench --json` (DESIGN §7) under their
-/// JSON names. Tests/Fixtures/bench_decode_torch.py prints the same fields for PyTorch.
+/// JSON names. scripts/bench_decode_torch.py prints the same fields for PyTorch.
 public struct DecodeMeasurement: Codable, Sendable, Equatable {
     public var kind = "decode"
     public var config = "gpt2"
@@ -34,7 +34,7 @@ public struct DecodeMeasurement: Codable, Sendable, Equatable {
 
 /// Times `CaptionDecoder` on full-size GPT-2 small with seeded random weights (no download), for
 /// `clipcap bench decode`. Every row generates exactly `newTokens` tokens (no stop tokens), so the work is the
-/// same as PyTorch's `generate(max_new_tokens=…, min_new_tokens=…)` in Tests/Fixtures/bench_decode_torch.py.
+/// same as PyTorch's `generate(max_new_tokens=…, min_new_tokens=…)` in scripts/bench_decode_torch.py.
 public enum DecodeBenchmark {
     /// The default grid: greedy and beam-5, batch 1 and 32, a prefix of 10 vectors, 20 new tokens.
     public static func run(batches: [Int] = [1, 32],
@@ -63,16 +63,10 @@ public enum DecodeBenchmark {
         let prefix = Tensor.randomNormal([batch, prefixLength, gpt2.config.embeddingSize], std: 0.02, rng: &rng)
         let options = DecodingOptions(strategy: strategy, maxLength: newTokens, stopTokens: [])
         let decoder = CaptionDecoder(gpt2: gpt2)
-        for _ in 0..<warmup { _ = try decoder.decode(prefix: prefix, options: options) }
-        var times: [Double] = []
-        for _ in 0..<repetitions {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+        let times = try Stopwatch.time(repetitions: repetitions, warmup: warmup) {
             _ = try decoder.decode(prefix: prefix, options: options)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
-        times.sort()
-        let half = times.count / 2
-        let median = times.count % 2 == 1 ? times[half] : (times[half - 1] + times[half]) / 2
+        let median = Stopwatch.median(times)
         let name: String
         switch strategy {
         case .greedy: name = "greedy"
@@ -82,15 +76,6 @@ public enum DecodeBenchmark {
         return DecodeMeasurement(config: config, strategy: name, batch: batch, prefixLength: prefixLength, newTokens: newTokens,
                                  n: repetitions, minSeconds: times.first!, medianSeconds: median,
                                  maxSeconds: times.last!, tokensPerSecond: Double(batch * newTokens) / median,
-                                 peakRSSMegabytes: peakResidentMegabytes(), threads: Parallel.workers)
-    }
-
-    /// VmHWM from /proc/self/status, in MiB.
-    static func peakResidentMegabytes() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (line.split(separator: " ").compactMap { Double($0) }.first ?? 0) / 1024
-        }
-        return 0
+                                 peakRSSMegabytes: Stopwatch.peakResidentMegabytes(), threads: Parallel.workers)
     }
 }

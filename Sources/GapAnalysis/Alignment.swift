@@ -97,7 +97,7 @@ extension Alignment {
     /// Runs `method` on clouds that are already as they should be compared (normally unit rows).
     static func run(_ method: AlignmentMethod, image: Tensor, text: Tensor, options: AlignmentOptions,
                     progress: ((ExactTransport.Progress) -> Void)?) throws -> Alignment {
-        let start = monotonicSeconds()
+        let start = Stopwatch.now()
         let renormalize = options.renormalize ?? method.renormalizesByDefault
         var aligned: Tensor
         var cost: Double?
@@ -150,7 +150,7 @@ extension Alignment {
         if renormalize { renormalizeRowsInPlace(&aligned) }
         if method == .ot { parameters.append(("mean_norm", format(meanRowNorm(aligned)))) }
         return Alignment(method: method, aligned: aligned, cost: cost ?? meanRowDistance(aligned, image),
-                         iterations: iterations, seconds: monotonicSeconds() - start, renormalized: renormalize,
+                         iterations: iterations, seconds: Stopwatch.now() - start, renormalized: renormalize,
                          imageCount: image.shape[0], textCount: text.shape[0], parameters: parameters,
                          transport: transport)
     }

@@ -97,11 +97,3 @@ func cosine(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ d: Int) -> D
     return xy / (xx * yy).squareRoot()
 }
 
-/// A median of a non-empty array of Doubles (mean of the two middle values for an even count).
-func median(_ values: [Double]) -> Double {
-    let s = values.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
-
-/// Monotonic seconds since an arbitrary start.
-func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

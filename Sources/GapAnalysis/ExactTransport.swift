@@ -152,7 +152,7 @@ public enum ExactTransport {
                                             reason: "neighbours, additionsPerRow and maxRounds must be positive, tolerance non-negative")
         }
         try cost.checkDefined(source, target)
-        let start = monotonicSeconds()
+        let start = Stopwatch.now()
         let grid = CostGrid(x: source, y: target, cost: cost)
         let blocks = CostBlocks(grid: grid)
         let lp = TransportLP(n: n, m: m)
@@ -190,7 +190,7 @@ public enum ExactTransport {
             for k in x.indices where x[k] > 0 { lpCost += x[k] * candidates.costs[k] }
             progress?(Progress(round: round, candidates: candidates.count, violations: scan.violations,
                                cost: lpCost / lp.totalMass, minimumReducedCost: scan.minimumReducedCost,
-                               seconds: monotonicSeconds() - start))
+                               seconds: Stopwatch.now() - start))
             if scan.violators.isEmpty || round >= options.maxRounds { break }
             let first = candidates.count
             for v in scan.violators { candidates.insert(v.i, v.j, cost: v.cost) }

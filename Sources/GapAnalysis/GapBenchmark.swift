@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 
 /// Timings of the gap analysis' heavy parts, for `clipcap bench ot` and `clipcap bench svd`;
-/// `Tests/Fixtures/bench_gap_torch.py` times POT's `ot.emd` and numpy's SVD on the same clouds.
+/// `scripts/bench_gap_torch.py` times POT's `ot.emd` and numpy's SVD on the same clouds.
 public enum GapBenchmark {
     public struct Timing: Sendable {
         /// "ot" or "svd".
@@ -71,19 +71,12 @@ public enum GapBenchmark {
         guard repetitions >= 1, warmup >= 0 else {
             throw GapError.invalidParameter(name: "repetitions", value: "\(repetitions)", reason: "must be at least 1 (warmup ≥ 0)")
         }
-        for _ in 0..<warmup { try body() }
-        var times: [Double] = []
-        for _ in 0..<repetitions {
-            let t0 = monotonicSeconds()
-            try body()
-            times.append(monotonicSeconds() - t0)
-        }
-        return times
+        return try Stopwatch.time(repetitions: repetitions, warmup: warmup, body)
     }
 
     private static func timing(_ kind: String, _ config: String, batch: Int, _ times: [Double],
                                _ details: [String: Double]) -> Timing {
         Timing(kind: kind, config: config, batch: batch, repetitions: times.count, minSeconds: times.min()!,
-               medianSeconds: median(times), maxSeconds: times.max()!, details: details)
+               medianSeconds: Stopwatch.median(times), maxSeconds: times.max()!, details: details)
     }
 }

@@ -8,7 +8,7 @@ with 5 beams, batch 1 and 32. Prints one JSON object per measurement with kind, 
 batch, prefix_length, new_tokens, n, min_s, median_s, max_s, tokens_per_s, peak_rss_mb, threads.
 
 Dev-only: needs torch + transformers.
-    python3 Tests/Fixtures/bench_decode_torch.py [--batch 1 32] [--strategy greedy beam-5] [--n 3]
+    python3 scripts/bench_decode_torch.py [--batch 1 32] [--strategy greedy beam-5] [--n 3]
 Compare ratios measured in one session on one machine, never absolute times (DESIGN §7).
 """
 import argparse

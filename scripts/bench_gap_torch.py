@@ -2,8 +2,8 @@
 """Python twin of `clipcap bench ot|svd` (GapAnalysis.GapBenchmark), dev-only: numpy, POT, safetensors.
 
     pip install numpy POT safetensors
-    python3 Tests/Fixtures/bench_gap_torch.py ot  --n 2000 --dimension 512 --json
-    python3 Tests/Fixtures/bench_gap_torch.py svd --n 2000 --dimension 512 --json
+    python3 scripts/bench_gap_torch.py ot  --n 2000 --dimension 512 --json
+    python3 scripts/bench_gap_torch.py svd --n 2000 --dimension 512 --json
 
 The clouds are GapBenchmark.syntheticClouds' bit for bit (the SeededRNG replica in gen_gap.py), normalized
 as Swift normalizes them, so the OT cost printed here equals the Swift one. Timed like the Swift side:
@@ -23,7 +23,7 @@ import numpy as np
 import ot
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "Tests", "Fixtures"))
 from gen_gap import cost_matrix, normalize32, synthetic_clouds  # noqa: E402
 
 

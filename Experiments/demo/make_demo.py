@@ -9,15 +9,20 @@
   preprocessor_config.json) with SEEDED RANDOM weights and a CLIP-format BPE vocabulary learned from
   captions.txt. Its embeddings exercise the whole pipeline but carry no meaning; trained weights for the
   demo world come with issue 7's `clipcap pretrain`.
+- gpt2/: a small GPT-2 in HF layout (config.json, model.safetensors, vocab.json, merges.txt) with SEEDED
+  RANDOM weights and a GPT-2-format byte-level BPE vocabulary learned from captions.txt, ending in
+  <|endoftext|>. `python3 Experiments/demo/make_demo.py gpt2` rewrites only this folder.
 """
 import collections
 import json
 import os
 import random
+import sys
 
+import regex
 import torch
 from PIL import Image, ImageDraw
-from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
+from transformers import CLIPConfig, CLIPModel, CLIPTokenizer, GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLORS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 220), "yellow": (230, 210, 40)}
@@ -37,11 +42,11 @@ def bytes_to_unicode():
     return bs, [chr(c) for c in cs]
 
 
-def learn_bpe(words, merges_wanted):
-    """Plain BPE over words ending in </w> (CLIP's format)."""
+def learn_bpe(words, merges_wanted, suffix="</w>"):
+    """Plain BPE over words, the last symbol marked with `suffix` (CLIP's "</w>"; GPT-2 uses none)."""
     vocab = collections.Counter()
     for w in words:
-        vocab[tuple(w[:-1]) + (w[-1] + "</w>",)] += 1
+        vocab[tuple(w[:-1]) + (w[-1] + suffix,)] += 1
     merges = []
     for _ in range(merges_wanted):
         pairs = collections.Counter()
@@ -65,7 +70,37 @@ def learn_bpe(words, merges_wanted):
     return merges
 
 
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def make_gpt2(captions):
+    """A small random-weight GPT-2 with a byte-level BPE learned from the captions (GPT-2's own format)."""
+    gpt2_dir = os.path.join(HERE, "gpt2")
+    os.makedirs(gpt2_dir, exist_ok=True)
+    byte_values, byte_chars = bytes_to_unicode()
+    b2u = dict(zip(byte_values, byte_chars))
+    words = ["".join(b2u[b] for b in w.encode("utf-8")) for c in captions for w in regex.findall(GPT2_PATTERN, c)]
+    merges = learn_bpe(words, 150, suffix="")
+    vocab = byte_chars + ["".join(m) for m in merges] + ["<|endoftext|>"]
+    with open(os.path.join(gpt2_dir, "vocab.json"), "w") as f:
+        json.dump({t: i for i, t in enumerate(vocab)}, f, ensure_ascii=False)
+    with open(os.path.join(gpt2_dir, "merges.txt"), "w") as f:
+        f.write("#version: 0.2\n" + "\n".join(" ".join(m) for m in merges) + "\n")
+    torch.manual_seed(1)
+    eos = len(vocab) - 1
+    cfg = GPT2Config(vocab_size=len(vocab), n_positions=128, n_embd=64, n_layer=2, n_head=4,
+                     bos_token_id=eos, eos_token_id=eos)
+    GPT2LMHeadModel(cfg).eval().save_pretrained(gpt2_dir, safe_serialization=True)
+    tok = GPT2Tokenizer(os.path.join(gpt2_dir, "vocab.json"), os.path.join(gpt2_dir, "merges.txt"))
+    print("demo GPT-2 tokenizer check:", captions[0], "->", tok(captions[0])["input_ids"])
+    print(f"wrote a {len(vocab)}-token random-weight GPT-2 to {gpt2_dir}")
+
+
 def main():
+    if sys.argv[1:] == ["gpt2"]:
+        with open(os.path.join(HERE, "captions.txt")) as f:
+            make_gpt2(f.read().splitlines())
+        return
     rng = random.Random(0)
     os.makedirs(os.path.join(HERE, "images"), exist_ok=True)
     captions = []
@@ -125,6 +160,7 @@ def main():
     tok = CLIPTokenizer(os.path.join(clip_dir, "vocab.json"), os.path.join(clip_dir, "merges.txt"))
     print("demo tokenizer check:", captions[0], "->", tok(captions[0])["input_ids"])
     print(f"wrote {len(captions)} captions, 8 images, and a {len(vocab)}-token random-weight CLIP to {HERE}")
+    make_gpt2(captions)
 
 
 if __name__ == "__main__":

@@ -32,11 +32,13 @@ public enum ItemID: Codable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// An id from a parsed JSON value: integers and strings only.
-    init?(json: JSONValue) {
+    /// An id from a parsed JSON value: integers and strings only (an integral double such as 42.0 counts
+    /// as 42, as Python writers sometimes produce it).
+    public init?(json: JSONValue) {
         switch json {
         case .int(let i): self = .int(i)
         case .string(let s): self = .string(s)
+        case .double(let d) where d.rounded() == d && abs(d) < 1e15: self = .int(Int(d))
         default: return nil
         }
     }
@@ -47,7 +49,8 @@ public enum ItemID: Codable, Hashable, Sendable, CustomStringConvertible {
         if let i = Int(text), String(i) == text { self = .int(i) } else { self = .string(text) }
     }
 
-    var json: JSONValue {
+    /// The id as a JSON value (an integer or a string).
+    public var json: JSONValue {
         switch self {
         case .int(let i): return .int(i)
         case .string(let s): return .string(s)

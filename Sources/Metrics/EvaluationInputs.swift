@@ -1,4 +1,5 @@
 import Data
+import Tensor
 import Foundation
 
 /// Reading what `clipcap evaluate` evaluates (DESIGN.md section 4): a COCO results JSON and references
@@ -41,7 +42,7 @@ public enum EvaluationInputs {
         for (k, entry) in entries.enumerated() {
             guard case .object(let o) = entry else { throw MetricsError.malformed(file: file, reason: "entry \(k) is not a JSON object") }
             guard let idValue = o["image_id"] else { throw MetricsError.malformed(file: file, reason: #"entry \#(k) has no "image_id""#) }
-            guard let id = ItemID(jsonValue: idValue) else {
+            guard let id = ItemID(json: idValue) else {
                 throw MetricsError.malformed(file: file, reason: #"entry \#(k): "image_id" is not an integer or a string"#)
             }
             guard let captionValue = o["caption"] else { throw MetricsError.malformed(file: file, reason: #"entry \#(k) has no "caption""#) }
@@ -52,6 +53,15 @@ public enum EvaluationInputs {
         }
         guard !results.isEmpty else { throw MetricsError.noResults(file: file) }
         return results
+    }
+
+    /// Writes `results` as a COCO results file, `[{"image_id": ..., "caption": "..."}, ...]`, in order,
+    /// atomically (a temporary file renamed over `url`).
+    public static func writeResults(_ results: [Result], to url: URL) throws {
+        let entries: [JSONValue] = results.map {
+            .object(["image_id": $0.imageId.json, "caption": .string($0.caption)])
+        }
+        try AtomicWrite.write(Foundation.Data(JSONValue.array(entries).description.utf8), to: url)
     }
 
     /// Reference captions by image, and the order pycocoevalcap visits the images in.

@@ -35,7 +35,7 @@ public struct SpiceScorer: Sendable {
         defer { try? fm.removeItem(at: work) }
         let input = work.appendingPathComponent("input.json"), output = work.appendingPathComponent("output.json")
         let rows: [JSONValue] = zip(imageIds, samples).map { id, sample in
-            .object(["image_id": id.jsonValue, "test": .string(sample.candidate), "refs": .array(sample.references.map { .string($0) })])
+            .object(["image_id": id.json, "test": .string(sample.candidate), "refs": .array(sample.references.map { .string($0) })])
         }
         try Data(JSONValue.array(rows).description.utf8).write(to: input)
 
@@ -81,7 +81,7 @@ public struct SpiceScorer: Sendable {
         }
         var byImage: [ItemID: Double] = [:]
         for item in items {
-            guard let idValue = item["image_id"], let id = ItemID(jsonValue: idValue) else {
+            guard let idValue = item["image_id"], let id = ItemID(json: idValue) else {
                 throw MetricsError.javaFailed(jar: jar, reason: "SPICE output entry without image_id")
             }
             // float_convert in spice.py: anything that is not a number (null, "NaN") becomes NaN.
@@ -96,25 +96,5 @@ public struct SpiceScorer: Sendable {
         }
         let corpus = perImage.isEmpty ? .nan : perImage.reduce(0, +) / Double(perImage.count)
         return Scores(corpus: corpus, perImage: perImage)
-    }
-}
-
-extension ItemID {
-    /// The id as a JSON value: a number or a string, as in the input files.
-    var jsonValue: JSONValue {
-        switch self {
-        case .int(let i): return .int(i)
-        case .string(let s): return .string(s)
-        }
-    }
-
-    /// An id from a JSON value: integers and strings only (an integral double such as 42.0 counts as 42).
-    init?(jsonValue: JSONValue) {
-        switch jsonValue {
-        case .int(let i): self = .int(i)
-        case .string(let s): self = .string(s)
-        case .double(let d) where d.rounded() == d && abs(d) < 1e15: self = .int(Int(d))
-        default: return nil
-        }
     }
 }

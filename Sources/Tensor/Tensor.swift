@@ -104,6 +104,18 @@ public struct Tensor: @unchecked Sendable {
         return out
     }
 
+    /// The rows at `indices` along the first axis, in that order, copied into a new tensor.
+    public func gather(rows indices: [Int]) -> Tensor {
+        let inner = shape.dropFirst().reduce(1, *)
+        var out = Tensor(uninitialized: [indices.count] + shape.dropFirst())
+        let dst = out.mutableData
+        for (k, i) in indices.enumerated() {
+            precondition(i >= 0 && i < shape[0], "row index out of bounds")
+            (dst + k * inner).update(from: storage.pointer + i * inner, count: inner)
+        }
+        return out
+    }
+
     public subscript(flat index: Int) -> Float {
         get { storage.pointer[index] }
         set { mutableData[index] = newValue }

@@ -75,7 +75,9 @@ import TestSupport
     }
 
     @Test func helpOnEveryCommand() throws {
-        for args in [["--help"], ["embed", "--help"], ["embed", "text", "--help"], ["embed", "image", "--help"], ["bench", "--help"]] {
+        let commands = [[], ["embed"], ["embed", "text"], ["embed", "image"], ["caption"], ["decode"], ["evaluate"],
+                        ["gap"], ["gap", "stats"], ["gap", "align"], ["bench"]]
+        for args in commands.map({ $0 + ["--help"] }) {
             let r = try Self.run(args)
             #expect(r.status == 0, "\(args): \(r.stderr)")
             #expect(r.stdout.contains("USAGE"), "\(args)")

@@ -4,6 +4,8 @@
     python3 Experiments/demo/make_demo.py
 
 - captions.txt: simple scene captions, 5 per image.
+- dataset.json: the same captions as a Karpathy-split JSON (images 0-5 train, 6-7 test), for training,
+  decoding and scoring by image_id.
 - images/: a few rendered shape images (PNG and JPEG).
 - clip/: a small CLIP in HF layout (config.json, model.safetensors, vocab.json, merges.txt,
   preprocessor_config.json) with SEEDED RANDOM weights and a CLIP-format BPE vocabulary learned from
@@ -96,7 +98,24 @@ def make_gpt2(captions):
     print(f"wrote a {len(vocab)}-token random-weight GPT-2 to {gpt2_dir}")
 
 
+def write_dataset(captions):
+    """Karpathy-split JSON over images/ and captions.txt (5 captions per image, in order)."""
+    names = sorted(os.listdir(os.path.join(HERE, "images")))
+    images = []
+    for i, name in enumerate(names):
+        sentences = [{"raw": c, "tokens": c.lower().strip(".!").replace(",", "").split(), "imgid": i, "sentid": 5 * i + k}
+                     for k, c in enumerate(captions[5 * i:5 * i + 5])]
+        images.append({"filepath": "images", "filename": name, "imgid": i, "split": "train" if i < 6 else "test",
+                       "sentids": [s["sentid"] for s in sentences], "sentences": sentences})
+    with open(os.path.join(HERE, "dataset.json"), "w") as f:
+        json.dump({"dataset": "demo", "images": images}, f, indent=1)
+
+
 def main():
+    if sys.argv[1:] == ["dataset"]:
+        with open(os.path.join(HERE, "captions.txt")) as f:
+            write_dataset(f.read().splitlines())
+        return
     if sys.argv[1:] == ["gpt2"]:
         with open(os.path.join(HERE, "captions.txt")) as f:
             make_gpt2(f.read().splitlines())
@@ -125,6 +144,7 @@ def main():
                      f"{color} {shape}, drawn simply"]
     with open(os.path.join(HERE, "captions.txt"), "w") as f:
         f.write("\n".join(captions) + "\n")
+    write_dataset(captions)
 
     # CLIP-format BPE vocabulary learned from the captions
     clip_dir = os.path.join(HERE, "clip")

@@ -36,17 +36,20 @@ struct DecodingFlags: ParsableArguments {
         return .beam(width: beam ?? 5)
     }
 
-    var gpt2URL: URL? { gpt2.map { URL(fileURLWithPath: $0) } }
+    var stopRule: StopRule? { stop.flatMap(StopRule.init(rawValue:)) }
 
-    /// Loads the checkpoint and resolves these flags against it.
-    func captioner(checkpoint: String) throws -> (Captioner, DecodingOptions) {
+    /// Loads a checkpoint folder (with --gpt2 when given).
+    func loadCaptioner(_ checkpoint: String) throws -> Captioner {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: checkpoint, isDirectory: &isDir), isDir.boolValue else {
             throw ModelError.missingFile(checkpoint + " (ClipCap checkpoint folder)")
         }
-        let captioner = try Captioner(checkpoint: URL(fileURLWithPath: checkpoint), gpt2Folder: gpt2URL)
-        let options = try captioner.options(strategy: strategy, maxLength: maxLength,
-                                            stop: stop.flatMap(StopRule.init(rawValue:)), startWords: start)
-        return (captioner, options)
+        return try Captioner(checkpoint: URL(fileURLWithPath: checkpoint), gpt2Folder: gpt2.map { URL(fileURLWithPath: $0) })
+    }
+
+    /// Loads the checkpoint and resolves these flags against it.
+    func captioner(checkpoint: String) throws -> (Captioner, DecodingOptions) {
+        let captioner = try loadCaptioner(checkpoint)
+        return (captioner, try captioner.options(strategy: strategy, maxLength: maxLength, stop: stopRule, startWords: start))
     }
 }

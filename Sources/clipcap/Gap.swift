@@ -1,7 +1,10 @@
 import ArgumentParser
 import Data
+import Decoding
+import Experiments
 import Foundation
 import GapAnalysis
+import Metrics
 import Plots
 
 /// `clipcap gap stats|align`: the CLIP modality gap, measured and closed (DESIGN.md §6, §7).
@@ -9,7 +12,7 @@ import Plots
 struct Gap: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the CLIP modality gap, and align image embeddings toward text embeddings.",
-        subcommands: [GapStatsCommand.self, GapAlignCommand.self])
+        subcommands: [GapStatsCommand.self, GapAlignCommand.self, GapMixupCommand.self])
 }
 
 /// The two stores every gap command reads.
@@ -193,5 +196,99 @@ struct GapAlignCommand: ParsableCommand {
             + "(\(method.rawValue), cost \(String(format: "%.6g", alignment.cost)), \(alignment.iterations) iterations, "
             + "\(String(format: "%.2f", alignment.seconds))s)\n"
         FileHandle.standardError.write(Data(summary.utf8))
+    }
+}
+
+struct GapMixupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mixup",
+        abstract: "Decode and score λ·text + (1−λ)·image for each λ and model; one CSV row per (λ, model).",
+        discussion: """
+        For each image of --image that has captions in --text (same image_id), v is its image embedding and t \
+        the embedding of its first caption, a seeded random one, or their mean (--text-choice), both \
+        L2-normalized first (unless --raw). z(λ) = λ·t + (1−λ)·v is decoded by every --model (each applies its \
+        own normalize_prefix and stop rule) and scored against --references (COCO captions JSON, or Karpathy JSON \
+        with --split), each row's captions optionally kept as results JSON (--results). --model may be given several times, as PATH or NAME=PATH, so models trained on text and \
+        on images share one table (the paper's Figure 3). --lambdas: start:stop:step (0:1:0.1) or a list \
+        (0,0.5,1). Writes --out (lambda, model, images, then the metric columns) and, with --plot, the curve \
+        of --plot-metric against λ (SVG). Both are written atomically; a row is reported on stderr as it finishes.
+        """)
+
+    @Option(parsing: .singleValue, help: "ClipCap checkpoint folder, as PATH or NAME=PATH (repeatable).") var model: [String]
+    @OptionGroup var stores: GapStoreOptions
+    @Option(help: "Reference captions: COCO captions JSON or Karpathy JSON.") var references: String
+    @Option(help: "Karpathy split(s) of --references, comma-separated.") var split: String?
+    @Option(help: "λ values: start:stop:step or a comma-separated list, each in [0, 1].") var lambdas = "0:1:0.1"
+    @Option(help: "Caption embedding mixed with each image: first | random | mean.") var textChoice = "first"
+    @Option(help: "Metrics, comma-separated, from BLEU,METEOR,ROUGE_L,CIDEr,SPICE.") var metrics = "BLEU,ROUGE_L,CIDEr"
+    @Option(help: "Output CSV.") var out: String
+    @Option(help: "Also write the mixup curve (SVG) here.") var plot: String?
+    @Option(help: "Metric column drawn by --plot.") var plotMetric = "CIDEr"
+    @Option(help: "Also write each row's captions as a COCO results JSON into this folder (mixup-MODEL-lambdaL.json).")
+    var results: String?
+    @Flag(help: "Mix the embeddings as stored, without L2-normalizing them first.") var raw = false
+    @OptionGroup var decoding: DecodingFlags
+
+    func validate() throws {
+        guard !model.isEmpty else { throw ValidationError("give at least one --model") }
+        _ = try parsedLambdas()
+        guard MixupTextChoice(rawValue: textChoice) != nil else {
+            throw ValidationError("unknown --text-choice '\(textChoice)' (expected first, random or mean)")
+        }
+        _ = try parsedMetrics()
+        guard out.hasSuffix(".csv") else { throw ValidationError("--out must name a .csv file, got '\(out)'") }
+        if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name an .svg file, got '\(plot)'") }
+        let names = model.map { namedModel($0).name }
+        guard Set(names).count == names.count else { throw ValidationError("two --model entries share the name; use NAME=PATH") }
+    }
+
+    func parsedLambdas() throws -> [Double] {
+        do { return try MixupPairs.parseLambdas(lambdas) } catch { throw ValidationError("--lambdas: \(error)") }
+    }
+
+    func parsedMetrics() throws -> [CaptionMetric] {
+        let names = metrics.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let parsed = try names.map { name -> CaptionMetric in
+            guard let m = CaptionMetric(name: name) else { throw ValidationError("--metrics: unknown metric '\(name)'") }
+            return m
+        }
+        guard !parsed.isEmpty else { throw ValidationError("--metrics names no metric") }
+        return parsed
+    }
+
+    func namedModel(_ spec: String) -> (name: String, path: String) {
+        if let eq = spec.firstIndex(of: "="), eq != spec.startIndex {
+            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+        }
+        return (URL(fileURLWithPath: spec).standardizedFileURL.lastPathComponent, spec)
+    }
+
+    func run() throws {
+        let gap = try ModalityGap.load(image: stores.imageURL, text: stores.textURL, normalize: !raw)
+        let pairs = try MixupPairs(gap: gap, choice: MixupTextChoice(rawValue: textChoice)!, seed: decoding.seed)
+        let refs = try EvaluationInputs.readReferences(URL(fileURLWithPath: references),
+                                                       splits: split.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+        let models = try model.map(namedModel).map { MixupSweep.Model(name: $0.name, captioner: try decoding.loadCaptioner($0.path)) }
+        let evaluator = CaptionEvaluator(metrics: try parsedMetrics(),
+                                         notice: { line in FileHandle.standardError.write(Data("clipcap: \(line)\n".utf8)) })
+        let sweep = MixupSweep(models: models, strategy: decoding.strategy, maxLength: decoding.maxLength, stop: decoding.stopRule,
+                               startWords: decoding.start, batchSize: decoding.batchSize, evaluator: evaluator)
+        let start = Date()
+        let resultsFolder = results.map { URL(fileURLWithPath: $0) }
+        if let resultsFolder { try FileManager.default.createDirectory(at: resultsFolder, withIntermediateDirectories: true) }
+        let ids = try gap.imageIds(of: pairs)
+        let rows = try sweep.run(pairs: pairs, imageIds: ids, references: refs,
+                                 referencesFile: references, lambdas: try parsedLambdas()) { row in
+            if let resultsFolder {
+                try EvaluationInputs.writeResults(zip(ids, row.captions).map { .init(imageId: $0, caption: $1) },
+                                                   to: resultsFolder.appendingPathComponent("mixup-\(row.model)-lambda\(row.lambda).json"))
+            }
+            let shown = row.scores[plotMetric].map { String(format: "%@ %.4f", plotMetric, $0) } ?? ""
+            FileHandle.standardError.write(Data(String(format: "mixup λ=%.3g %@: %@ (%d images, %.1fs)\n", row.lambda, row.model,
+                                                       shown, row.images, Date().timeIntervalSince(start)).utf8))
+        }
+        try MixupSweep.writeCSV(rows, to: URL(fileURLWithPath: out))
+        if let plot { try MixupSweep.curve(rows, metric: plotMetric).write(to: URL(fileURLWithPath: plot)) }
+        FileHandle.standardError.write(Data("wrote \(rows.count) rows to \(out)\n".utf8))
     }
 }

@@ -89,3 +89,55 @@ import TestSupport
                                    mentions: ["missing.png"], out: out)
     }
 }
+
+/// `clipcap gap mixup` end to end on the demo's test split: the table's shape, and the captions at the two
+/// ends of the sweep equal `clipcap decode` of the image store (λ = 0) and of the text store's first caption
+/// per image (λ = 1, text choice first); the checkpoint renormalizes its input, so mixing normalized rows
+/// decodes exactly as the raw stores do.
+@Suite(.serialized) struct MixupCLITests {
+    @Test func sweepTableAndEnds() throws {
+        let dir = try CLITests.tempDir()
+        let demo = CLITests.demo
+        let dataset = demo.appendingPathComponent("dataset.json").path
+        let image = dir.appendingPathComponent("image.safetensors"), text = dir.appendingPathComponent("text.safetensors")
+        for (kind, out, extra) in [("image", image, ["--images", demo.path]), ("text", text, [])] {
+            let r = try CLITests.run(["embed", kind, "--clip", CLITests.demoCLIP.path, "--input", dataset, "--split", "test",
+                                      "--out", out.path] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let csv = dir.appendingPathComponent("mixup.csv"), svg = dir.appendingPathComponent("mixup.svg")
+        let results = dir.appendingPathComponent("results")
+        let checkpoint = CaptionCLITests.checkpoint.path
+        let m = try CLITests.run(["gap", "mixup", "--model", "a=\(checkpoint)", "--model", "b=\(checkpoint)",
+                                  "--image", image.path, "--text", text.path, "--references", dataset, "--split", "test",
+                                  "--lambdas", "0:1:0.5", "--out", csv.path, "--plot", svg.path, "--results", results.path,
+                                  "--greedy", "--max-length", "12"])
+        #expect(m.status == 0, "\(m.stderr)")
+        let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "lambda,model,images,BLEU_1,BLEU_2,BLEU_3,BLEU_4,ROUGE_L,CIDEr")
+        #expect(lines.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") } ==
+                ["0.0,a,2", "0.0,b,2", "0.5,a,2", "0.5,b,2", "1.0,a,2", "1.0,b,2"])
+        #expect(try String(contentsOf: svg, encoding: .utf8).contains("<svg"))
+
+        func captions(_ url: URL) throws -> [String] {
+            let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [[String: Any]] ?? []
+            return rows.map { $0["caption"] as? String ?? "<none>" }
+        }
+        for (lambda, store) in [("0.0", image), ("1.0", text)] {
+            let decoded = dir.appendingPathComponent("decoded-\(lambda).json")
+            let d = try CLITests.run(["decode", "--model", checkpoint, "--embeddings", store.path, "--out", decoded.path,
+                                      "--greedy", "--max-length", "12"])
+            #expect(d.status == 0, "\(d.stderr)")
+            let swept = try captions(results.appendingPathComponent("mixup-a-lambda\(lambda).json"))
+            let expected = try captions(decoded)
+            #expect(swept.count == 2 && swept == expected, "λ = \(lambda)")
+        }
+
+        try CLITests.expectFailure(["gap", "mixup", "--model", checkpoint, "--image", image.path, "--text", text.path,
+                                    "--references", dataset, "--lambdas", "0,1.5", "--out", dir.appendingPathComponent("bad.csv").path],
+                                   status: 2, mentions: ["1.5"], out: dir.appendingPathComponent("bad.csv"))
+        try CLITests.expectFailure(["gap", "mixup", "--model", checkpoint, "--image", image.path, "--text", text.path,
+                                    "--references", dataset, "--text-choice", "last", "--out", dir.appendingPathComponent("bad.csv").path],
+                                   status: 2, mentions: ["last"], out: dir.appendingPathComponent("bad.csv"))
+    }
+}

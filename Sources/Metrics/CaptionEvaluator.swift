@@ -107,7 +107,8 @@ public struct CaptionEvaluator: Sendable {
     /// in that order too, so pass pycocoevalcap's (the references' image order, as `EvaluationInputs.load`
     /// returns it) for identical tokens where a caption's end depends on the next caption. Throws
     /// `MetricsError.invalidInput` for an empty list, a repeated image id or an image without references,
-    /// and `MetricsError.javaFailed` when a jar that was found fails.
+    /// and `PartialScoresError` (wrapping `MetricsError.javaFailed`) when a jar that was found fails: BLEU,
+    /// ROUGE-L and CIDEr run first, so their scores come with the error.
     public func evaluate(_ images: [ImageCaptions]) throws -> CaptionScores {
         guard !images.isEmpty else { throw MetricsError.invalidInput("no images to evaluate") }
         var seen = Set<ItemID>()
@@ -127,15 +128,6 @@ public struct CaptionEvaluator: Sendable {
             let bleu = Bleu.score(samples)
             for k in 0..<4 { scores.set("BLEU_\(k + 1)", corpus: bleu.corpus[k], perImage: bleu.perImage[k]) }
         }
-        if wanted.contains(.meteor) {
-            let found = JavaTools.meteorJar(configured: meteorJar, environment: environment)
-            let missing = meteorJar.map { "\($0.path) does not exist" }
-                ?? "meteor-1.5.jar not found (give --meteor-jar, set CLIPCAP_METEOR_JAR, or pip install pycocoevalcap)"
-            if let tool = javaTool("METEOR", jar: found, missing: missing) {
-                let meteor = try MeteorScorer(jar: tool.jar, java: tool.java).score(samples)
-                scores.set("METEOR", corpus: meteor.corpus, perImage: meteor.perImage)
-            }
-        }
         if wanted.contains(.rougeL) {
             let rouge = RougeL.score(samples)
             scores.set("ROUGE_L", corpus: rouge.corpus, perImage: rouge.perImage)
@@ -144,14 +136,28 @@ public struct CaptionEvaluator: Sendable {
             let cider = CiderD.score(samples)
             scores.set("CIDEr", corpus: cider.corpus, perImage: cider.perImage)
         }
-        if wanted.contains(.spice) {
-            let found = spiceJar.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
-            let missing = spiceJar.map { "\($0.path) does not exist" } ?? "no SPICE jar given (--spice-jar)"
-            if let tool = javaTool("SPICE", jar: found, missing: missing) {
-                let spice = try SpiceScorer(jar: tool.jar, java: tool.java, cacheDirectory: spiceCache)
-                    .score(samples, imageIds: scores.imageIds)
-                scores.set("SPICE", corpus: spice.corpus, perImage: spice.perImage)
+        // The Java metrics last: when a jar fails, the scores computed so far travel with the error.
+        do {
+            if wanted.contains(.meteor) {
+                let found = JavaTools.meteorJar(configured: meteorJar, environment: environment)
+                let missing = meteorJar.map { "\($0.path) does not exist" }
+                    ?? "meteor-1.5.jar not found (give --meteor-jar, set CLIPCAP_METEOR_JAR, or pip install pycocoevalcap)"
+                if let tool = javaTool("METEOR", jar: found, missing: missing) {
+                    let meteor = try MeteorScorer(jar: tool.jar, java: tool.java).score(samples)
+                    scores.set("METEOR", corpus: meteor.corpus, perImage: meteor.perImage)
+                }
             }
+            if wanted.contains(.spice) {
+                let found = spiceJar.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+                let missing = spiceJar.map { "\($0.path) does not exist" } ?? "no SPICE jar given (--spice-jar)"
+                if let tool = javaTool("SPICE", jar: found, missing: missing) {
+                    let spice = try SpiceScorer(jar: tool.jar, java: tool.java, cacheDirectory: spiceCache)
+                        .score(samples, imageIds: scores.imageIds)
+                    scores.set("SPICE", corpus: spice.corpus, perImage: spice.perImage)
+                }
+            }
+        } catch {
+            throw PartialScoresError(scores: scores, underlying: error)
         }
         return scores
     }
@@ -184,4 +190,12 @@ public struct CaptionEvaluator: Sendable {
         }
         return samples
     }
+}
+
+/// A metric failed after others were computed; `scores` holds those, so a caller can still write them.
+/// Describes itself as the underlying error.
+public struct PartialScoresError: Error, CustomStringConvertible {
+    public var scores: CaptionScores
+    public var underlying: any Error
+    public var description: String { "\(underlying)" }
 }

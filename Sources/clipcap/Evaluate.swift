@@ -29,7 +29,8 @@ struct Evaluate: ParsableCommand {
         Files are written atomically.
 
         Exit status: 0 on success, 1 when an input cannot be read or a scorer fails (one line on stderr \
-        naming the file), 2 on a usage error.
+        naming the file), 2 on a usage error. When METEOR or SPICE fails, BLEU, ROUGE-L and CIDEr (computed \
+        first) are still written to --per-image before the error.
         """)
 
     @Option(help: #"COCO results JSON: [{"image_id": ..., "caption": "..."}, ...]."#)
@@ -70,7 +71,17 @@ struct Evaluate: ParsableCommand {
                                          meteorJar: meteorJar.map { URL(fileURLWithPath: $0) },
                                          spiceJar: spiceJar.map { URL(fileURLWithPath: $0) },
                                          notice: { line in FileHandle.standardError.write(Data("clipcap: \(line)\n".utf8)) })
-        let scores = try evaluator.evaluate(images)
+        let scores: CaptionScores
+        do {
+            scores = try evaluator.evaluate(images)
+        } catch let partial as PartialScoresError {
+            // keep what was computed: per-image scores of the metrics that finished, then fail
+            if let perImage, !partial.scores.columns.isEmpty {
+                try partial.scores.writePerImageCSV(to: URL(fileURLWithPath: perImage))
+                FileHandle.standardError.write(Data("clipcap: wrote the finished metrics (\(partial.scores.columns.joined(separator: " "))) per image to \(perImage)\n".utf8))
+            }
+            throw partial.underlying
+        }
         for column in scores.columns {
             print("\(column): \(String(format: "%.4f", scores.corpus[column] ?? .nan))")
         }

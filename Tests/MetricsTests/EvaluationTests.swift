@@ -84,6 +84,28 @@ import TestSupport
         #expect(notices.lines == ["METEOR skipped: /nonexistent/meteor-1.5.jar does not exist"])
     }
 
+    /// A METEOR jar that fails mid-run: the error carries BLEU, ROUGE-L and CIDEr, already computed, so the
+    /// evaluate command can still write them per image.
+    @Test func failingJarKeepsTheFinishedScores() throws {
+        let java = folder.appendingPathComponent("java")
+        try "#!/bin/sh\necho 'Exception in thread main' >&2\nexit 3\n".write(to: java, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: java.path)
+        let jar = folder.appendingPathComponent("meteor-1.5.jar")
+        try Foundation.Data().write(to: jar)
+        let evaluator = CaptionEvaluator(metrics: [.bleu, .meteor, .rougeL, .cider], meteorJar: jar, java: java, environment: [:])
+        let images = Array(fixture.rawImages.prefix(5))
+        do {
+            _ = try evaluator.evaluate(images)
+            Issue.record("a failing METEOR jar must throw")
+        } catch let partial as PartialScoresError {
+            #expect(partial.scores.columns == ["BLEU_1", "BLEU_2", "BLEU_3", "BLEU_4", "ROUGE_L", "CIDEr"])
+            let complete = try CaptionEvaluator(metrics: [.bleu, .rougeL, .cider]).evaluate(images)
+            #expect(partial.scores.perImage == complete.perImage)
+            #expect(partial.underlying is MetricsError)
+            #expect(!partial.description.contains("\n"))
+        }
+    }
+
     @Test func onlyTheRequestedMetrics() throws {
         let scores = try CaptionEvaluator(metrics: [.cider]).evaluate(fixture.rawImages)
         #expect(scores.columns == ["CIDEr"])

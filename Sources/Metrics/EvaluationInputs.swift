@@ -17,8 +17,10 @@ public enum EvaluationInputs {
     }
 
     /// Reads `[{"image_id": ..., "caption": "..."}, ...]` in file order; other keys (id, score) are
-    /// ignored. Throws for a missing file, invalid JSON, a wrong shape or an empty list.
-    public static func readResults(_ url: URL) throws -> [Result] {
+    /// ignored. Throws for a missing file, invalid JSON, a wrong shape, an empty list, and an empty (or
+    /// white-space) caption unless `allowEmptyCaptions` (pycocoevalcap scores those; a model that produced
+    /// one usually stopped at once, which deserves a look before it is averaged in).
+    public static func readResults(_ url: URL, allowEmptyCaptions: Bool = false) throws -> [Result] {
         let file = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else { throw MetricsError.missingFile(file) }
@@ -48,6 +50,9 @@ public enum EvaluationInputs {
             guard let captionValue = o["caption"] else { throw MetricsError.malformed(file: file, reason: #"entry \#(k) has no "caption""#) }
             guard case .string(let caption) = captionValue else {
                 throw MetricsError.malformed(file: file, reason: #"entry \#(k): "caption" is not a string"#)
+            }
+            guard allowEmptyCaptions || !caption.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw MetricsError.malformed(file: file, reason: "entry \(k) (image_id \(id)) has an empty caption (pass --allow-empty to score it as pycocoevalcap does)")
             }
             results.append(Result(imageId: id, caption: caption))
         }
@@ -131,8 +136,9 @@ public enum EvaluationInputs {
     }
 
     /// `readResults`, `readReferences` and `pair` together.
-    public static func load(results: URL, references: URL, splits: [String]? = nil) throws -> [ImageCaptions] {
-        let candidates = try readResults(results)
+    public static func load(results: URL, references: URL, splits: [String]? = nil,
+                            allowEmptyCaptions: Bool = false) throws -> [ImageCaptions] {
+        let candidates = try readResults(results, allowEmptyCaptions: allowEmptyCaptions)
         let refs = try readReferences(references, splits: splits)
         return try pair(candidates, resultsFile: results.path, references: refs, referencesFile: references.path)
     }

@@ -54,6 +54,10 @@ struct Decode: ParsableCommand {
                                               batchSize: decoding.batchSize) { progress.advance(by: $0) }
         try EvaluationInputs.writeResults(zip(ids, captions).map { EvaluationInputs.Result(imageId: $0, caption: $1) },
                                           to: URL(fileURLWithPath: out))
+        let empty = captions.filter { $0.isEmpty }.count
+        if empty > 0 {
+            FileHandle.standardError.write(Data("warning: \(empty) of the captions are empty (the model stopped at once); clipcap evaluate rejects them\n".utf8))
+        }
         FileHandle.standardError.write(Data("wrote \(captions.count) captions to \(out)\n".utf8))
     }
 }

@@ -49,6 +49,8 @@ struct Evaluate: ParsableCommand {
     var meteorJar: String?
     @Option(help: "spice-1.0.jar to run for SPICE.")
     var spiceJar: String?
+    @Flag(help: "Score empty captions (as pycocoevalcap does) instead of rejecting the results file.")
+    var allowEmpty = false
 
     func validate() throws {
         _ = try selectedMetrics()
@@ -66,7 +68,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let images = try EvaluationInputs.load(results: URL(fileURLWithPath: results),
                                                references: URL(fileURLWithPath: references),
-                                               splits: split.map(splits))
+                                               splits: split.map(splits), allowEmptyCaptions: allowEmpty)
         let evaluator = CaptionEvaluator(metrics: try selectedMetrics(),
                                          meteorJar: meteorJar.map { URL(fileURLWithPath: $0) },
                                          spiceJar: spiceJar.map { URL(fileURLWithPath: $0) },

@@ -40,7 +40,8 @@ import TestSupport
 
     @Test func filesInCSVOutWithPycocoevalcapColumns() throws {
         let files = try writeCOCOFiles()
-        let images = try EvaluationInputs.load(results: files.results, references: files.references)
+        // the fixture has an empty candidate, scored as pycocoevalcap scores it
+        let images = try EvaluationInputs.load(results: files.results, references: files.references, allowEmptyCaptions: true)
         #expect(images.count == fixture.images.count)
         let notices = NoticeLog()
         let scores = try evaluatorWithoutJava(CaptionMetric.allCases, notices: notices).evaluate(images)
@@ -148,7 +149,9 @@ import TestSupport
     @Test func missingReferencesFile() throws {
         let files = try writeCOCOFiles()
         let missing = folder.appendingPathComponent("refs.json")
-        expectOneLineError(naming: missing.path) { _ = try EvaluationInputs.load(results: files.results, references: missing) }
+        expectOneLineError(naming: missing.path) {
+            _ = try EvaluationInputs.load(results: files.results, references: missing, allowEmptyCaptions: true)
+        }
     }
 
     @Test func resultImageWithoutReferences() throws {
@@ -157,6 +160,14 @@ import TestSupport
         expectOneLineError(naming: files.results.path) { _ = try EvaluationInputs.load(results: files.results, references: files.references) }
         #expect(throws: MetricsError.noReferences(resultsFile: files.results.path, imageId: "42", referencesFile: files.references.path)) {
             _ = try EvaluationInputs.load(results: files.results, references: files.references)
+        }
+    }
+
+    @Test func emptyCaptionInResults() throws {
+        let first = fixture.images[0]
+        let (results, references) = try writeCOCOFiles(results: [["image_id": first.imageId, "caption": "  "]])
+        #expect(throws: MetricsError.malformed(file: results.path, reason: "entry 0 (image_id \(first.imageId)) has an empty caption (pass --allow-empty to score it as pycocoevalcap does)")) {
+            _ = try EvaluationInputs.load(results: results, references: references)
         }
     }
 
@@ -188,7 +199,9 @@ import TestSupport
         let files = try writeCOCOFiles()
         let bad = folder.appendingPathComponent("captions_bad.json")
         try Foundation.Data("{\"annotations\": [".utf8).write(to: bad)
-        expectOneLineError(naming: bad.path) { _ = try EvaluationInputs.load(results: files.results, references: bad) }
+        expectOneLineError(naming: bad.path) {
+            _ = try EvaluationInputs.load(results: files.results, references: bad, allowEmptyCaptions: true)
+        }
     }
 
     /// pycocoevalcap visits images in the references' `images` order, whatever the results' order.

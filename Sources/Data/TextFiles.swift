@@ -1,9 +1,9 @@
 import Foundation
 
 /// Reading whole files and walking their lines, with errors that name the file and line.
-enum TextFiles {
+public enum TextFiles {
     /// The bytes of a regular file; a missing path or a folder is a DataError.
-    static func read(_ url: URL) throws -> Data {
+    public static func read(_ url: URL) throws -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw DataError.missingFile(url.path)

@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "GapAnalysisTests", dependencies: ["GapAnalysis", "Tensor", "Data", "TestSupport"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensor", "Tokenizers", "Data", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Models", "Data", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Models", "Data", "Decoding", "GapAnalysis", "Metrics", "Tensor", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Models", "Tensor", "Tokenizers", "TestSupport"]),
         // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).
         .testTarget(name: "clipcapTests", dependencies: ["clipcap", "TestSupport"]),

@@ -286,7 +286,7 @@ extension ManifestRule where T == Int {
 }
 
 extension ManifestRule where T == Double {
-    static func atLeast(_ x: Double) -> Self { .init(expected: "a number >= \(ManifestNumber.text(x))") { $0 >= x } }
+    static func atLeast(_ x: Double) -> Self { .init(expected: "a number >= \(ManifestNumber.text(x))") { $0 >= x && $0.isFinite } }
     static var positive: Self { .init(expected: "a number > 0") { $0 > 0 && $0.isFinite } }
 }
 

@@ -100,7 +100,7 @@ public enum TrainingDataError: Error, CustomStringConvertible, Equatable {
         case .missingCaptions(let file, let imageId, let captionsFile):
             return "\(file): image \(imageId) has no captions in \(captionsFile)"
         case .noBatches(let file, let samples, let batchSize):
-            return "\(file): \(samples) training sample\(samples == 1 ? "" : "s") make no batch of \(batchSize) (train.batch_size)"
+            return "\(file): \(samples) training sample\(samples == 1 ? " makes" : "s make") no batch of \(batchSize) (train.batch_size)"
         }
     }
 }

@@ -176,16 +176,6 @@ public struct Manifest: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case metrics }
     }
 
-    /// Which caption's text embedding the mixup pairs with an image (DESIGN.md §6).
-    public enum MixupTextChoice: String, Codable, CaseIterable, Sendable {
-        /// The image's first caption, in reference order.
-        case first
-        /// One of its captions, drawn with the run's seed.
-        case random
-        /// The mean of its captions' embeddings.
-        case mean
-    }
-
     /// `gap.mixup`: the λ sweep z(λ) = λ·t + (1−λ)·v.
     public struct MixupSettings: Codable, Equatable, Sendable {
         /// Default 0.0, 0.1, …, 1.0. Each in [0, 1].

@@ -204,7 +204,7 @@ extension Manifest.MixupSettings {
         for (i, lambda) in lambdas.enumerated() where !(0...1).contains(lambda) {
             throw ManifestIssue(path: c.path(.lambdas) + [.index(i)], kind: .invalid(expected: "a number in [0, 1]"))
         }
-        textChoice = try c.choice(.textChoice, or: textChoice, among: Manifest.MixupTextChoice.allCases)
+        textChoice = try c.choice(.textChoice, or: textChoice, among: MixupTextChoice.allCases)
     }
 
     public func encode(to encoder: Encoder) throws {

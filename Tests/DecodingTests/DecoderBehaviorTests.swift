@@ -146,18 +146,10 @@ import TestSupport
 
     /// The real GPT-2 vocabulary, found as the Tokenizers tests find it: `$CLIPCAP_VOCAB_DIR/gpt2`, else
     /// `<repo>/.cache/vocab/gpt2`; nil when absent.
-    static let realVocabulary: URL? = {
-        let env = ProcessInfo.processInfo.environment["CLIPCAP_VOCAB_DIR"] ?? ""
-        let root = env.isEmpty ? fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".cache/vocab") : URL(fileURLWithPath: env)
-        let dir = root.appendingPathComponent("gpt2")
-        let fm = FileManager.default
-        return fm.fileExists(atPath: dir.appendingPathComponent("vocab.json").path)
-            && fm.fileExists(atPath: dir.appendingPathComponent("merges.txt").path) ? dir : nil
-    }()
+    static let realVocabulary: URL? = Vocabularies.gpt2
 
     /// With the real vocabulary: "." is 13 and the end token 50256.
-    @Test(.enabled(if: Self.realVocabulary != nil, "no gpt2 vocab.json + merges.txt under $CLIPCAP_VOCAB_DIR or <repo>/.cache/vocab"))
+    @Test(.enabled(if: Self.realVocabulary != nil, Comment(rawValue: Vocabularies.missing("gpt2"))))
     func realVocabularyStopTokens() throws {
         let dir = try #require(Self.realVocabulary)
         let tokenizer = try GPT2Tokenizer(directory: dir)

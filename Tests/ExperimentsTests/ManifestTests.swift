@@ -416,11 +416,10 @@ struct DemoManifestTests {
     @Test func demoManifestParsesAndPointsAtTheDemoFiles() throws {
         let m = try Manifest.load(file: Self.repository.appendingPathComponent("Experiments/demo.yaml"))
         #expect(m.name == "demo")
-        #expect(m.data.dataset == "Experiments/demo/captions.txt" && m.model.clip == "Experiments/demo/clip")
-        #expect(m.train.pairing == .same && m.model.mapper == .mlp)
-        // Everything but the GPT-2 folder (added with the training stage) is in the repository.
-        let missing = m.missingPaths(relativeTo: Self.repository).map(\.description)
-        #expect(missing.allSatisfy { $0.hasPrefix("model.gpt2:") })
+        #expect(m.data.dataset == "Experiments/demo/dataset.json" && m.model.clip == "Experiments/demo/clip")
+        #expect(m.train.pairing == .paraphrase && m.model.mapper == .mlp)
+        // Everything the demo needs ships in the repository.
+        #expect(m.missingPaths(relativeTo: Self.repository).map(\.description) == [])
         #expect(try Manifest(yaml: m.resolvedYAML()) == m)
     }
 }

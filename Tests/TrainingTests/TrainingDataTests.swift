@@ -210,15 +210,9 @@ struct TrainingInputTests {
     }
 
     /// With the real GPT-2 vocabulary, the appended stop token is 50256.
-    static let realVocabulary: URL? = {
-        let env = ProcessInfo.processInfo.environment["CLIPCAP_VOCAB_DIR"] ?? ""
-        let root = env.isEmpty ? fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".cache/vocab") : URL(fileURLWithPath: env)
-        let dir = root.appendingPathComponent("gpt2")
-        return FileManager.default.fileExists(atPath: dir.appendingPathComponent("merges.txt").path) ? dir : nil
-    }()
+    static let realVocabulary: URL? = Vocabularies.gpt2
 
-    @Test(.enabled(if: Self.realVocabulary != nil, "no gpt2 vocab.json + merges.txt under $CLIPCAP_VOCAB_DIR or <repo>/.cache/vocab"))
+    @Test(.enabled(if: Self.realVocabulary != nil, Comment(rawValue: Vocabularies.missing("gpt2"))))
     func realVocabularyAppendsEndOfText() throws {
         let tokenizer = try GPT2Tokenizer(directory: #require(Self.realVocabulary))
         let dir = try TrainingFixtures.temporaryFolder()

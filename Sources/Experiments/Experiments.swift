@@ -1,1 +1,0 @@
-// Experiments: YAML manifests (DESIGN.md §9), stages and reports. Filled by issues 3 and 6.

@@ -1,0 +1,100 @@
+import Foundation
+import Tensor
+import Models
+
+// Saving what a trainer holds: the ClipCap checkpoint folder (DESIGN.md §3) and the optimizer state.
+
+extension ClipCapTrainer {
+    /// Writes `folder/model.safetensors` with the OFFICIAL ClipCap names (`clip_project.*`; plus
+    /// `gpt.transformer.*` and the tied `gpt.lm_head.weight` when fine-tuning) and `folder/clipcap.json`
+    /// (`config`), atomically: both go into a temporary folder beside `folder`, which is then renamed over it.
+    /// `config` must describe this trainer's architecture; it is what ClipCapModel(folder:) will check.
+    public func saveCheckpoint(to folder: URL, config saved: ClipCapConfig) throws {
+        let mine = config
+        let checks: [(String, String, String)] = [
+            ("mapper", saved.mapper.rawValue, mine.mapper.rawValue),
+            ("prefix_size", "\(saved.prefixSize)", "\(mine.prefixSize)"),
+            ("prefix_length", "\(saved.prefixLength)", "\(mine.prefixLength)"),
+            ("gpt2_mode", saved.gpt2Mode.rawValue, mine.gpt2Mode.rawValue),
+        ] + (mine.mapper == .transformer ? [
+            ("clip_length", "\(saved.clipLength ?? -1)", "\(mine.clipLength ?? -1)"),
+            ("num_layers", "\(saved.numLayers ?? -1)", "\(mine.numLayers ?? -1)"),
+        ] : [])
+        for (key, said, have) in checks where said != have {
+            throw TrainingError.invalidConfig("clipcap.json for \(folder.path): \(key) is \(said) but the trained model has \(have)")
+        }
+        var tensors: [String: Tensor] = [:]
+        visitParameters { name, shape, p in tensors[name] = Tensor(copying: p, shape: shape) }
+        if let wte = tensors["gpt.transformer.wte.weight"] { tensors["gpt.lm_head.weight"] = wte }
+
+        let fm = FileManager.default, parent = folder.deletingLastPathComponent(), name = folder.lastPathComponent
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = parent.appendingPathComponent(".\(name).tmp-\(tag)"), old = parent.appendingPathComponent(".\(name).old-\(tag)")
+        do {
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+            try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: tmp.appendingPathComponent("model.safetensors"))
+            try saved.write(to: tmp.appendingPathComponent("clipcap.json"))
+            // rename(2) cannot replace a non-empty folder: move the old one aside first, then drop it
+            let existed = fm.fileExists(atPath: folder.path)
+            if existed { try Self.rename(folder, to: old) }
+            do { try Self.rename(tmp, to: folder) } catch {
+                if existed { try? Self.rename(old, to: folder) }
+                throw error
+            }
+            if existed { try? fm.removeItem(at: old) }
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw error
+        }
+    }
+
+    static func rename(_ from: URL, to: URL) throws {
+        if Foundation.rename(from.path, to.path) != 0 {
+            throw TrainingError.invalidState(file: to.path, reason: "cannot rename \(from.path) here: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The optimizer state as safetensors: `adamw.m.NAME` and `adamw.v.NAME` for every trained tensor, and the
+    /// step in the metadata. Written atomically.
+    public func saveState(to file: URL) throws {
+        var tensors: [String: Tensor] = [:]
+        for (i, name) in adam.names.enumerated() {
+            tensors["adamw.m." + name] = adam.m[i]
+            tensors["adamw.v." + name] = adam.v[i]
+        }
+        try SafeTensorsWriter.write(tensors, metadata: ["step": "\(step)", "adamw_step": "\(adam.t)"], to: file)
+    }
+
+    /// Restores a `saveState` file exactly: every moment and the step, so a run resumed from a checkpoint
+    /// saved at the same step continues bit for bit. Every tensor must be present with its shape, and the
+    /// file must hold no tensor this trainer does not train.
+    public func loadState(from file: URL) throws {
+        let f = try SafeTensorsFile(path: file.path)
+        guard let s = f.metadata["step"].flatMap(Int.init), s >= 0, let t = f.metadata["adamw_step"].flatMap(Int.init), t >= 0 else {
+            throw TrainingError.invalidState(file: file.path, reason: "no step in the metadata (not an optimizer state file)")
+        }
+        var m = adam.m, v = adam.v
+        for (i, name) in adam.names.enumerated() {
+            m[i] = try f.tensor("adamw.m." + name, shape: adam.m[i].shape)
+            v[i] = try f.tensor("adamw.v." + name, shape: adam.v[i].shape)
+        }
+        let expected = Set(adam.names.flatMap { ["adamw.m." + $0, "adamw.v." + $0] })
+        if let extra = f.names.first(where: { !expected.contains($0) }) {
+            throw TrainingError.invalidState(file: file.path, reason: "tensor '\(extra)' is not trained here (another mapper or GPT-2 mode?)")
+        }
+        // own the memory: the file's mapping goes away with `f`
+        adam.m = m.map { Tensor(copying: $0.data, shape: $0.shape) }
+        adam.v = v.map { Tensor(copying: $0.data, shape: $0.shape) }
+        adam.t = t
+        step = s
+    }
+}
+
+extension Tensor {
+    /// A tensor owning a copy of `count(shape)` floats at `p`.
+    init(copying p: UnsafePointer<Float>, shape: [Int]) {
+        self.init(uninitialized: shape)
+        mutableData.update(from: p, count: count)
+    }
+}

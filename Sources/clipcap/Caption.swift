@@ -1,6 +1,7 @@
 import ArgumentParser
 import Data
 import Decoding
+import Experiments
 import Foundation
 import Models
 import Tensor
@@ -39,8 +40,9 @@ struct Caption: ParsableCommand {
             throw ModelError.invalidConfig(file: clipFolder.appendingPathComponent("config.json").path,
                                            reason: "projection_dim \(clipModel.config.projectionDim) does not match the mapper's prefix_size \(captioner.model.config.prefixSize)")
         }
-        let embeddings = try embedImages(image, model: clipModel, clipFolder: clipFolder, batchSize: 16,
-                                         showProgress: image.count > 16)
+        let progress = image.count > 16 ? ProgressLine("embed image", total: image.count, unit: "images") : nil
+        let embeddings = try CLIPEmbedder.images(image, model: clipModel, clipFolder: clipFolder, batchSize: 16,
+                                                 progress: progress?.advance)
         let captions = try captioner.captions(for: embeddings, options: options, batchSize: decoding.batchSize)
         for (path, caption) in zip(image, captions) { print("\(path)\t\(caption)") }
         if let json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Data
+import Experiments
 import Foundation
 import Imaging
 import Models
@@ -60,36 +61,13 @@ struct EmbedText: ParsableCommand {
         let records = try Datasets.captions(from: URL(fileURLWithPath: input), splits: options.splits)
         let tokenizer = try CLIPTokenizer(directory: options.clipURL)
         let model = try CLIPModel(folder: options.clipURL)
-        let embeddings = try embedCaptions(records.map(\.caption), model: model.text, tokenizer: tokenizer,
-                                           projectionDim: model.config.projectionDim, batchSize: options.batchSize ?? 64)
+        let progress = ProgressLine("embed text", total: records.count, unit: "captions")
+        let embeddings = try CLIPEmbedder.captions(records.map(\.caption), model: model.text, tokenizer: tokenizer,
+                                                   projectionDim: model.config.projectionDim, batchSize: options.batchSize ?? 64,
+                                                   progress: progress.advance)
         try EmbeddingStore.write(embeddings: embeddings, rows: records, to: options.outURL)
         FileHandle.standardError.write(Data("wrote \(records.count) text embeddings to \(options.out)\n".utf8))
     }
-}
-
-/// Embeds captions in input order. Batches are formed over the captions sorted by token count, each padded
-/// only to its own longest row; results are scattered back to input order.
-func embedCaptions(_ captions: [String], model: CLIPTextModel, tokenizer: CLIPTokenizer, projectionDim: Int,
-                   batchSize: Int, showProgress: Bool = true) throws -> Tensor {
-    let context = min(CLIPTokenizer.defaultContextLength, model.config.maxPositions)
-    let tokenized = captions.map { tokenizer.encode($0, contextLength: context) }
-    let order = tokenized.indices.sorted { (tokenized[$0].count, $0) < (tokenized[$1].count, $1) }
-    var out = Tensor(uninitialized: [captions.count, projectionDim])
-    let progress = showProgress ? ProgressLine("embed text", total: captions.count, unit: "captions") : nil
-    var start = 0
-    while start < order.count {
-        let rows = Array(order[start..<min(start + batchSize, order.count)])
-        let t = rows.map { tokenized[$0].count }.max()!
-        var ids = [Int32](repeating: Int32(tokenizer.padTokenId), count: rows.count * t)
-        for (r, i) in rows.enumerated() { for (j, id) in tokenized[i].enumerated() { ids[r * t + j] = Int32(id) } }
-        let embeddings = try model.embed(ids: ids, batch: rows.count, tokens: t)
-        for (r, i) in rows.enumerated() {
-            (out.mutableData + i * projectionDim).update(from: embeddings.data + r * projectionDim, count: projectionDim)
-        }
-        start += rows.count
-        progress?.advance(by: rows.count)
-    }
-    return out
 }
 
 struct EmbedImage: ParsableCommand {
@@ -113,49 +91,10 @@ struct EmbedImage: ParsableCommand {
         let records = try Datasets.images(from: URL(fileURLWithPath: input),
                                           imagesRoot: images.map { URL(fileURLWithPath: $0) }, splits: options.splits)
         let model = try CLIPModel(folder: options.clipURL)
-        let embeddings = try embedImages(records.map(\.path), model: model, clipFolder: options.clipURL,
-                                         batchSize: options.batchSize ?? 16)
+        let progress = ProgressLine("embed image", total: records.count, unit: "images")
+        let embeddings = try CLIPEmbedder.images(records.map(\.path), model: model, clipFolder: options.clipURL,
+                                                 batchSize: options.batchSize ?? 16, progress: progress.advance)
         try EmbeddingStore.write(embeddings: embeddings, rows: records, to: options.outURL)
         FileHandle.standardError.write(Data("wrote \(records.count) image embeddings to \(options.out)\n".utf8))
     }
-}
-
-/// Embeds images in the given order. Each batch is decoded and preprocessed in parallel straight into
-/// one (B, 3, S, S) tensor, then run through the vision tower. The first unreadable image stops the run
-/// with an error naming it.
-func embedImages(_ paths: [String], model: CLIPModel, clipFolder: URL, batchSize: Int,
-                 showProgress: Bool = true) throws -> Tensor {
-    let processor = try CLIPImageProcessor(modelFolder: clipFolder)
-    let s = model.config.visionConfig.imageSize, d = model.config.projectionDim
-    guard processor.config.cropHeight == s, processor.config.cropWidth == s else {
-        throw ModelError.invalidConfig(
-            file: clipFolder.appendingPathComponent("preprocessor_config.json").path,
-            reason: "crop size \(processor.config.cropHeight)×\(processor.config.cropWidth) does not match the vision tower's image_size \(s)")
-    }
-    var out = Tensor(uninitialized: [paths.count, d])
-    let progress = showProgress ? ProgressLine("embed image", total: paths.count, unit: "images") : nil
-    let perImage = 3 * s * s
-    var start = 0
-    while start < paths.count {
-        let count = min(batchSize, paths.count - start)
-        var pixels = Tensor(uninitialized: [count, 3, s, s])
-        let dst = pixels.mutableData
-        var failures = [(any Error)?](repeating: nil, count: count)
-        failures.withUnsafeMutableBufferPointer { fail in
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                do {
-                    let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paths[start + i]), alpha: processor.alpha)
-                    processor.preprocess(image, into: dst + i * perImage)
-                } catch {
-                    fail[i] = error
-                }
-            }
-        }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
-        let embeddings = try model.vision.embed(pixels: pixels)
-        (out.mutableData + start * d).update(from: embeddings.data, count: count * d)
-        start += count
-        progress?.advance(by: count)
-    }
-    return out
 }

@@ -16,7 +16,7 @@ public enum ModelError: Error, CustomStringConvertible {
 }
 
 /// Decodes a HF `config.json` into `T`, turning decoding failures into one line naming the file and key.
-func decodeConfig<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+public func decodeConfig<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
     guard FileManager.default.fileExists(atPath: url.path) else { throw ModelError.missingFile(url.path) }
     let data = try Data(contentsOf: url)
     do {

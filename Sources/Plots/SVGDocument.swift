@@ -142,6 +142,7 @@ public protocol Plot {
 extension Plot {
     /// Writes the SVG atomically (Foundation writes a temporary file and renames it over `url`).
     public func write(to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(svg().utf8).write(to: url, options: .atomic)
     }
 }

@@ -25,4 +25,26 @@ public enum AtomicWrite {
             throw error
         }
     }
+
+    /// Moves the folder `staged` to `folder`, replacing what was there: the old folder is renamed aside,
+    /// the staged one renamed in, then the old one removed. At every moment one complete folder exists at
+    /// `folder` or beside it; a failed swap puts the old folder back.
+    public static func replaceDirectory(_ folder: URL, with staged: URL) throws {
+        let fm = FileManager.default
+        let old = folder.deletingLastPathComponent()
+            .appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        func move(_ from: URL, _ to: URL) throws {
+            if rename(from.path, to.path) != 0 {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: to.path,
+                    NSLocalizedDescriptionKey: "cannot rename \(from.path) to \(to.path): \(String(cString: strerror(errno)))"])
+            }
+        }
+        let existed = fm.fileExists(atPath: folder.path)
+        if existed { try move(folder, old) }
+        do { try move(staged, folder) } catch {
+            if existed { try? move(old, folder) }
+            throw error
+        }
+        if existed { try? fm.removeItem(at: old) }
+    }
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The README's main job: installs what is missing, builds clipcap (release), and runs the demo on the
-# small default the repo ships (Experiments/demo): CLIP text and image embeddings into runs/demo/.
+# The README's main job: installs what is missing, builds clipcap (release), and runs the demo manifest
+# (Experiments/demo.yaml) on the small default the repo ships: CLIP embeddings, text-only training,
+# decoding, metrics, gap statistics, the alignment study and the mixup sweep into runs/demo/, then the
+# exported notebook Notebooks-export/demo.ipynb (and demo.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build -c release --product clipcap
 bin=.build/release/clipcap
-demo=Experiments/demo
-out=runs/demo/embeddings
-mkdir -p "$out"
-"$bin" embed text  --clip "$demo/clip" --input "$demo/captions.txt" --out "$out/text.safetensors"
-"$bin" embed image --clip "$demo/clip" --input "$demo/images" --out "$out/image.safetensors"
-echo "demo: wrote $out/text.safetensors and $out/image.safetensors (+ .jsonl sidecars)"
+"$bin" run Experiments/demo.yaml "$@"
+"$bin" export notebook runs/demo --out Notebooks-export/demo.ipynb
+"$bin" export notebook runs/demo --out Notebooks-export/demo.md
+echo "demo: runs/demo holds the run; Notebooks-export/demo.ipynb and demo.md report it"

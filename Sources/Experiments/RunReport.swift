@@ -89,7 +89,7 @@ public enum RunReport {
 
     static func sections(_ run: RunFolder, pathFromOutput: String) -> [Section] {
         var out: [Section] = []
-        var intro = "# Run `\(run.name)`\n\nExported by `clipcap export notebook` from `\(run.url.path)`."
+        var intro = "# Run `\(run.name)`\n\nExported by `clipcap export notebook` from `\(run.url.relativePath)`."
         var parts: [String] = []
         if run.trainLog != nil { parts.append("training (`train_log.csv`)") }
         if run.metrics != nil { parts.append("caption metrics (`metrics.csv`)") }

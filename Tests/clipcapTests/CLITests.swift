@@ -76,7 +76,7 @@ import TestSupport
 
     @Test func helpOnEveryCommand() throws {
         let commands = [[], ["embed"], ["embed", "text"], ["embed", "image"], ["caption"], ["decode"], ["evaluate"],
-                        ["gap"], ["gap", "stats"], ["gap", "align"], ["gap", "mixup"], ["export"], ["export", "notebook"], ["bench"]]
+                        ["gap"], ["gap", "stats"], ["gap", "align"], ["gap", "mixup"], ["export"], ["export", "notebook"], ["train"], ["run"], ["bench"]]
         for args in commands.map({ $0 + ["--help"] }) {
             let r = try Self.run(args)
             #expect(r.status == 0, "\(args): \(r.stderr)")

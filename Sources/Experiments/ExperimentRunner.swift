@@ -251,9 +251,9 @@ public final class ExperimentRunner {
         try embedStore(.evalImage)
         try embedStore(.evalText)
         let g = manifest.gap
-        let gapInputs = [try keys(["gap", "seed"]), Self.fingerprint(evalImageStore), Self.fingerprint(evalTextStore)]
+        let stores = [Self.fingerprint(evalImageStore), Self.fingerprint(evalTextStore)]
         if g.stats {
-            try stage("gap stats", inputs: gapInputs, outputs: [path("gap/stats.csv"), path("plots/gap_scatter.svg")]) {
+            try stage("gap stats", inputs: [try keys(["gap.stats", "seed"])] + stores, outputs: [path("gap/stats.csv"), path("plots/gap_scatter.svg")]) {
                 let gap = try ModalityGap.load(image: evalImageStore, text: evalTextStore)
                 let stats = try gap.stats(probe: LinearProbe(seed: manifest.seed))
                 try CSVWriter.write(header: ["metric", "value"], rows: stats.csvRows, to: path("gap/stats.csv"))
@@ -263,16 +263,27 @@ public final class ExperimentRunner {
         }
         let scored = try decodeInputs + [try keys(["evaluate", "data.dataset", "data.eval_split"]), Self.fingerprint(datasetURL)]
         if !g.align.isEmpty {
-            try stage("gap align", inputs: gapInputs + scored, outputs: [path("gap/alignment.csv"), path("plots/alignment.svg")]) {
+            try stage("gap align", inputs: [try keys(["gap.align"])] + stores + scored, outputs: [path("gap/alignment.csv"), path("plots/alignment.svg")]) {
                 try alignmentStudy()
             }
         }
         if !g.mixup.lambdas.isEmpty {
-            try stage("gap mixup", inputs: gapInputs + scored, outputs: [path("gap/mixup.csv"), path("plots/mixup.svg")]) {
+            let others = g.mixup.namedModels.map { Self.fingerprint(URL(fileURLWithPath: $0.path).appendingPathComponent("model.safetensors")) }
+            try stage("gap mixup", inputs: [try keys(["gap.mixup", "seed"])] + stores + scored + others, outputs: [path("gap/mixup.csv"), path("plots/mixup.svg")]) {
                 let gap = try ModalityGap.load(image: evalImageStore, text: evalTextStore)
                 let pairs = try MixupPairs(gap: gap, choice: g.mixup.textChoice, seed: manifest.seed)
-                let captioner = try captioner()
-                let sweep = MixupSweep(models: [.init(name: manifest.name, captioner: captioner)], strategy: manifest.decodingStrategy,
+                // this run's model when it has one, then gap.mixup.models
+                var models: [MixupSweep.Model] = []
+                if FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("model.safetensors").path) || g.mixup.models.isEmpty {
+                    models.append(.init(name: manifest.name, captioner: try captioner()))
+                }
+                for (name, path) in g.mixup.namedModels {
+                    guard FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("model.safetensors").path) else {
+                        throw RunError.missingInput(stage: "gap mixup", path: path, hint: "gap.mixup.models names a checkpoint folder; run that manifest first")
+                    }
+                    models.append(.init(name: name, captioner: try Captioner(checkpoint: URL(fileURLWithPath: path))))
+                }
+                let sweep = MixupSweep(models: models, strategy: manifest.decodingStrategy,
                                        maxLength: manifest.decode.maxLength, stop: manifest.decode.stop, startWords: manifest.decode.start,
                                        evaluator: evaluator())
                 let rows = try sweep.run(pairs: pairs, imageIds: try gap.imageIds(of: pairs), references: try references(),

@@ -182,10 +182,22 @@ public struct Manifest: Codable, Equatable, Sendable {
         public var lambdas: [Double] = (0...10).map { Double($0) / 10 }
         /// Default `first`. `first` | `random` | `mean`.
         public var textChoice = MixupTextChoice.first
+        /// Default none. Other ClipCap checkpoints swept beside this run's model, each `NAME=PATH` (for
+        /// example the image-trained run's `runs/NAME/checkpoints/latest`), so models trained on text and on
+        /// images share one table (the paper's Figure 3).
+        public var models: [String] = []
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case lambdas, textChoice = "text_choice" }
+        /// `models` as (name, path) pairs.
+        public var namedModels: [(name: String, path: String)] {
+            models.compactMap { spec in
+                guard let eq = spec.firstIndex(of: "=") else { return nil }
+                return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+            }
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case lambdas, textChoice = "text_choice", models }
     }
 
     /// `gap`: modality-gap analysis (DESIGN.md §6).

@@ -205,12 +205,17 @@ extension Manifest.MixupSettings {
             throw ManifestIssue(path: c.path(.lambdas) + [.index(i)], kind: .invalid(expected: "a number in [0, 1]"))
         }
         textChoice = try c.choice(.textChoice, or: textChoice, among: MixupTextChoice.allCases)
+        models = try c.list(.models, or: models, expected: "NAME=PATH (a name for the table, then a checkpoint folder)") { spec in
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else { return nil }
+            return spec
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(lambdas.map(ManifestNumber.init), forKey: .lambdas)
         try c.encode(textChoice.rawValue, forKey: .textChoice)
+        try c.encode(models, forKey: .models)
     }
 }
 

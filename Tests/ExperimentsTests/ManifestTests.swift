@@ -423,3 +423,24 @@ struct DemoManifestTests {
         #expect(try Manifest(yaml: m.resolvedYAML()) == m)
     }
 }
+
+/// Every manifest under Experiments/ parses and validates its keys; the paper manifests point at the
+/// conventional paths, and a missing one says what to download.
+struct ExperimentManifestsTests {
+    @Test func everyManifestParses() throws {
+        let root = DemoManifestTests.repository.appendingPathComponent("Experiments")
+        let files = (FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 8, "\(files)")
+        for file in files {
+            let m = try Manifest.load(file: root.appendingPathComponent(file))
+            #expect(try Manifest(yaml: m.resolvedYAML()) == m, "\(file)")
+        }
+        let unsup = try Manifest.load(file: root.appendingPathComponent("paper/unsup-coco.yaml"))
+        let missing = unsup.missingPaths(relativeTo: URL(fileURLWithPath: "/nonexistent")).map(\.description)
+        #expect(missing.contains { $0.hasPrefix("model.clip: models/clip-vit-base-patch32 not found; download openai/clip-vit-base-patch32") })
+        #expect(missing.contains { $0.hasPrefix("data.dataset: data/coco/dataset_coco.json not found") })
+        let mixup = try Manifest.load(file: root.appendingPathComponent("paper/mixup-coco.yaml"))
+        #expect(mixup.gap.mixup.namedModels.map(\.name) == ["supervised"] && mixup.name == unsup.name)
+        #expect(try Manifest.load(file: root.appendingPathComponent("paper/capdec-coco.yaml")).train.noiseVariance == 0.016)
+    }
+}

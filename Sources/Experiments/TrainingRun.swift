@@ -101,6 +101,7 @@ public struct TrainingRun {
             try trainer.loadState(from: state)
             log.line("train: resuming from step \(trainer.step) of \(totalSteps) (\(latest.path))")
         } else {
+            if let initial = m.model.initCheckpoint { try Self.checkAgreement(init: URL(fileURLWithPath: initial), with: config) }
             let initial: MapperInit = m.model.initCheckpoint.map { .checkpoint(URL(fileURLWithPath: $0)) } ?? .seeded(m.seed)
             trainer = try ClipCapTrainer(config: config, gpt2Folder: gpt2Folder, mapperInit: initial, options: trainerOptions)
         }
@@ -151,6 +152,28 @@ public struct TrainingRun {
         log.line(String(format: "train: %d steps in %@, final loss %.4f", totalSteps - resumedFrom, RunLog.duration(seconds), lastLoss))
         return Summary(steps: totalSteps, finalLoss: lastLoss, bestLoss: bestLoss, resumedFrom: resumedFrom,
                        truncatedCaptions: data.truncatedCaptions, seconds: seconds)
+    }
+
+    /// model.init needs only model.safetensors; a clipcap.json beside it must agree with the manifest
+    /// (DESIGN.md §3), else the error names the key that differs.
+    static func checkAgreement(init folder: URL, with config: ClipCapConfig) throws {
+        let json = folder.appendingPathComponent("clipcap.json")
+        guard FileManager.default.fileExists(atPath: json.path) else { return }
+        let saved = try decodeConfig(ClipCapConfig.self, from: json)
+        var checks: [(String, String, String)] = [
+            ("model.mapper", saved.mapper.rawValue, config.mapper.rawValue),
+            ("prefix_size (the CLIP width)", "\(saved.prefixSize)", "\(config.prefixSize)"),
+            ("model.prefix_length", "\(saved.prefixLength)", "\(config.prefixLength)"),
+            ("model.gpt2_mode", saved.gpt2Mode.rawValue, config.gpt2Mode.rawValue),
+            ("train.normalize_prefix", "\(saved.normalizePrefix)", "\(config.normalizePrefix)"),
+        ]
+        if config.mapper == .transformer {
+            checks += [("model.clip_length", "\(saved.clipLength ?? -1)", "\(config.clipLength ?? -1)"),
+                       ("model.num_layers", "\(saved.numLayers ?? -1)", "\(config.numLayers ?? -1)")]
+        }
+        for (key, said, wanted) in checks where said != wanted {
+            throw ModelError.invalidConfig(file: json.path, reason: "\(key) is \(said) there but \(wanted) in the manifest (model.init must match)")
+        }
     }
 
     /// The checkpoint and the optimizer state, staged in one folder and swapped in as `latest`.

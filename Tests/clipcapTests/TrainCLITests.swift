@@ -43,6 +43,19 @@ import TestSupport
         #expect(try Self.losses(cut) == expected)
     }
 
+    /// model.init's clipcap.json must agree with the manifest; the error names the key.
+    @Test func initCheckpointMustAgree() throws {
+        let manifest = CLITests.demo.deletingLastPathComponent().appendingPathComponent("demo.yaml").path
+        let runs = try CLITests.tempDir()
+        let initial = fixturesDirectory.appendingPathComponent("tiny-clipcap-demo").path
+        let r = try CLITests.run(["train", manifest, "--runs", runs.path, "--set", "model.init=\(initial)",
+                                  "--set", "model.prefix_length=5"] + Self.settings)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("model.prefix_length is 4 there but 5 in the manifest"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").filter { $0.hasPrefix("clipcap: error") }.count == 1)
+        #expect(!FileManager.default.fileExists(atPath: runs.appendingPathComponent("demo/checkpoints/latest").path))
+    }
+
     @Test func manifestErrorsAreOneLineUsageErrors() throws {
         let dir = try CLITests.tempDir()
         let bad = dir.appendingPathComponent("bad.yaml")

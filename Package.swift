@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Tokenizers", swiftSettings: optimize),
         .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CImageCodecs", "Tensor"], swiftSettings: optimize),
         .target(name: "Data", dependencies: ["Tensor"], swiftSettings: optimize),
-        .target(name: "Metrics", dependencies: ["Data"], swiftSettings: optimize),
+        .target(name: "Metrics", dependencies: ["Data", "Tensor"], swiftSettings: optimize),
         .target(name: "Decoding", dependencies: ["Tensor", "Models", "Tokenizers"], swiftSettings: optimize),
         .target(name: "GapAnalysis", dependencies: ["Tensor", "Data", "CLAPACKE", "CGLPK"], swiftSettings: optimize),
         .target(name: "Plots", swiftSettings: optimize),

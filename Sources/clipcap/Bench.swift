@@ -2,6 +2,7 @@ import ArgumentParser
 import Decoding
 import Foundation
 import GapAnalysis
+import Metrics
 import Models
 import Tensor
 
@@ -9,7 +10,7 @@ import Tensor
 /// and prints one JSON object per measurement (DESIGN §7). The PyTorch/POT/numpy side prints the same
 /// fields: scripts/bench_torch.py (embed), scripts/bench_decode_torch.py, scripts/bench_gap_torch.py.
 struct Bench: ParsableCommand {
-    static let kinds = ["embed-text", "embed-image", "decode", "ot", "svd"]
+    static let kinds = ["embed-text", "embed-image", "decode", "evaluate", "ot", "svd"]
 
     static let configuration = CommandConfiguration(
         abstract: "Time a hot path on full-size models with seeded random weights; prints JSON.",
@@ -19,6 +20,8 @@ struct Bench: ParsableCommand {
           embed-image  CLIP ViT-B/32 vision tower, --batch images (16)
           decode       GPT-2 small, greedy and beam-5 (or --strategy), --tokens new tokens (20) from a
                        --prefix-length prefix (10), at batch 1 and 32 (or --batch)
+          evaluate     BLEU-1..4, ROUGE-L and CIDEr-D on --batch tokenized images (5000) of 5 references;
+                       --corpus FILE writes the corpus for scripts/bench_evaluate_py.py
           ot           exact OT (GLPK, certified) between two normalized clouds of --batch rows (2000), --dim 512
           svd          thin SVD of a centered --batch × --dim cloud (40000 × 512)
         The models are built with seeded random weights, so nothing is downloaded.
@@ -33,6 +36,7 @@ struct Bench: ParsableCommand {
     @Option(help: "decode: prefix vectors before the generated tokens.") var prefixLength = 10
     @Option(help: "ot, svd: embedding width.") var dim = 512
     @Option(help: "ot: euclidean | sqeuclidean | cosine.") var cost = "euclidean"
+    @Option(help: "evaluate: also write the corpus as JSON here (for scripts/bench_evaluate_py.py).") var corpus: String?
     @Option(name: .customLong("n"), help: "Timed repetitions (default 5; 3 for decode and ot).") var repetitions: Int?
     @Option(help: "Untimed repetitions first.") var warmup = 1
     @Option(help: "Seed for the random weights and inputs.") var seed: UInt64 = 0
@@ -59,6 +63,7 @@ struct Bench: ParsableCommand {
         switch kind {
         case "embed-text", "embed-image": try runEmbed()
         case "decode": try runDecode()
+        case "evaluate": try runEvaluate()
         default: try runGap()
         }
     }
@@ -106,6 +111,13 @@ struct Bench: ParsableCommand {
             let data = try JSONEncoder.sorted.encode(m)
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    private func runEvaluate() throws {
+        let samples = ScoringBenchmark.corpus(images: batch ?? 5000, seed: seed)
+        if let corpus { try AtomicWrite.write(Data(ScoringBenchmark.json(samples).utf8), to: URL(fileURLWithPath: corpus)) }
+        let times = ScoringBenchmark.time(samples, repetitions: repetitions ?? 5, warmup: warmup)
+        try emit(["kind": kind, "config": "bleu+rouge_l+cider, 5 refs", "batch": samples.count], times: times)
     }
 
     private func runGap() throws {

@@ -81,24 +81,6 @@ import TestSupport
         let imageDiff = expectClose(meteor.perImage, fixture.perImage["METEOR"]!, atol: 1e-3, "METEOR per image")
         print("parity METEOR: corpus |Δ| \(corpusDiff), per-image max |Δ| \(imageDiff)")
     }
-
-    /// Our tokenization + BLEU + ROUGE-L + CIDEr-D against pycocoevalcap's wall time recorded by the
-    /// generator (mostly the Java tokenizer's start-up). Reported, not asserted: timings vary by machine,
-    /// and this runs in whatever build the tests use, beside other tests.
-    @Test func speedAgainstPycocoevalcap() throws {
-        let images = fixture.rawImages
-        let start = Date()
-        _ = try CaptionEvaluator(metrics: [.bleu, .rougeL, .cider]).evaluate(images)
-        let ours = Date().timeIntervalSince(start)
-        let theirs = fixture.timingSeconds["pycocoevalcap_tokenize_bleu_rouge_cider"] ?? .nan
-        #if DEBUG
-        let build = "debug build"
-        #else
-        let build = "release build"
-        #endif
-        print("speed: tokenize+BLEU+ROUGE_L+CIDEr on \(images.count) images: ours \(String(format: "%.3f", ours)) s (\(build)), "
-              + "pycocoevalcap \(theirs) s when the fixture was generated")
-    }
 }
 
 /// Collects notices from the evaluator (thread-safe, since the callback is @Sendable).

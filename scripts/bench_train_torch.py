@@ -3,8 +3,8 @@
 timed the same way, printing the same JSON fields.
 
 Official ClipCap semantics (rmokady/CLIP_prefix_caption, train.py): GPT2LMHeadModel (GPT-2 small, seeded random
-weights, nothing downloaded) fed inputs_embeds = [mapper(clip); wte(caption)], the mapper restated below with the
-official module names, AdamW (eps 1e-6 as DESIGN §5, torch.optim.AdamW), zero_grad/backward/step per batch.
+weights, nothing downloaded) fed inputs_embeds = [mapper(clip); wte(caption)], the mapper with the
+official module names (gen_clipcap.py's restatement), AdamW (eps 1e-6 as DESIGN §5, torch.optim.AdamW), zero_grad/backward/step per batch.
 The loss is DESIGN §5's: the logit at prefix_length-1+j predicts caption token j, EOS appended, mean CE.
   mlp-finetune:        MLP mapper (512 -> 3840 -> 7680) + fine-tuned GPT-2 (everything trained)
   transformer-frozen:  Transformer mapper (8 layers, clip_length 10) + frozen GPT-2 (requires_grad False: it
@@ -19,80 +19,20 @@ Compare ratios measured in one session on one machine, never absolute times (DES
 """
 import argparse
 import json
+import os
 import resource
 import statistics
+import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging
 
-
-class MLP(nn.Module):
-    def __init__(self, sizes):
-        super().__init__()
-        layers = []
-        for i in range(len(sizes) - 1):
-            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-            if i < len(sizes) - 2:
-                layers.append(nn.Tanh())
-        self.model = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-class MultiHeadAttention(nn.Module):
-    def __init__(self, d, heads):
-        super().__init__()
-        self.heads, self.scale = heads, (d // heads) ** -0.5
-        self.to_queries = nn.Linear(d, d, bias=False)
-        self.to_keys_values = nn.Linear(d, 2 * d, bias=False)
-        self.project = nn.Linear(d, d)
-
-    def forward(self, x):
-        b, n, c = x.shape
-        q = self.to_queries(x).reshape(b, n, self.heads, c // self.heads)
-        kv = self.to_keys_values(x).reshape(b, n, 2, self.heads, c // self.heads)
-        k, v = kv[:, :, 0], kv[:, :, 1]
-        att = (torch.einsum("bnhd,bmhd->bnmh", q, k) * self.scale).softmax(dim=2)
-        return self.project(torch.einsum("bnmh,bmhd->bnhd", att, v).reshape(b, n, c))
-
-
-class MlpTransformer(nn.Module):
-    def __init__(self, d, h):
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(d, h), nn.Linear(h, d)
-
-    def forward(self, x):
-        return self.fc2(F.relu(self.fc1(x)))
-
-
-class TransformerLayer(nn.Module):
-    def __init__(self, d, heads):
-        super().__init__()
-        self.norm1, self.attn = nn.LayerNorm(d), MultiHeadAttention(d, heads)
-        self.norm2, self.mlp = nn.LayerNorm(d), MlpTransformer(d, 2 * d)
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
-
-
-class TransformerMapper(nn.Module):
-    def __init__(self, dim_clip, d, prefix_length, clip_length, layers):
-        super().__init__()
-        self.clip_length = clip_length
-        self.transformer = nn.Sequential(*[TransformerLayer(d, 8) for _ in range(layers)])
-        self.linear = nn.Linear(dim_clip, clip_length * d)
-        self.prefix_const = nn.Parameter(torch.randn(prefix_length, d))
-
-    def forward(self, x):
-        x = self.linear(x).view(x.shape[0], self.clip_length, -1)
-        prefix = self.prefix_const.unsqueeze(0).expand(x.shape[0], *self.prefix_const.shape)
-        return self.transformer(torch.cat((x, prefix), dim=1))[:, self.clip_length:]
+# the official mapper modules, restated once for the fixtures (Tests/Fixtures/gen_clipcap.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures"))
+from gen_clipcap import MLP, TransformerMapper  # noqa: E402
 
 
 def measure(variant, batch, prefix_length, tokens, n, warmup, seed):

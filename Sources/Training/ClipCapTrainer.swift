@@ -216,7 +216,10 @@ public final class ClipCapTrainer {
             let coef = Double(maxNorm) / (norm + 1e-6)
             if coef < 1 {
                 let k = Float(coef)
-                for g in grads { for i in 0..<g.count { g.values[i] *= k } }
+                for g in grads {
+                    let p = g.values, n = g.count
+                    Parallel.forEachChunk(n) { range in for i in range { p[i] *= k } }
+                }
             }
         }
         let lr = options.learningRate(step: step)

@@ -8,9 +8,10 @@ import Tensor
 
 /// `clipcap bench KIND`: times a hot path on full-size models with seeded random weights (no download)
 /// and prints one JSON object per measurement (DESIGN §7). The PyTorch/POT/numpy side prints the same
-/// fields: scripts/bench_torch.py (embed), scripts/bench_decode_torch.py, scripts/bench_gap_torch.py.
+/// fields: scripts/bench_torch.py (embed), bench_decode_torch.py, bench_train_torch.py, bench_evaluate_py.py,
+/// bench_gap_torch.py.
 struct Bench: ParsableCommand {
-    static let kinds = ["embed-text", "embed-image", "decode", "evaluate", "ot", "svd"]
+    static let kinds = ["embed-text", "embed-image", "decode", "train", "evaluate", "ot", "svd"]
 
     static let configuration = CommandConfiguration(
         abstract: "Time a hot path on full-size models with seeded random weights; prints JSON.",
@@ -20,6 +21,8 @@ struct Bench: ParsableCommand {
           embed-image  CLIP ViT-B/32 vision tower, --batch images (16)
           decode       GPT-2 small, greedy and beam-5 (or --strategy), --tokens new tokens (20) from a
                        --prefix-length prefix (10), at batch 1 and 32 (or --batch)
+          train        one ClipCap optimizer step on GPT-2 small: MLP mapper + fine-tuned GPT-2 and Transformer mapper
+                       (8 layers, clip length 10) + frozen GPT-2 (or --variant), --batch 8, --prefix-length 10, --tokens 20
           evaluate     BLEU-1..4, ROUGE-L and CIDEr-D on --batch tokenized images (5000) of 5 references;
                        --corpus FILE writes the corpus for scripts/bench_evaluate_py.py
           ot           exact OT (GLPK, certified) between two normalized clouds of --batch rows (2000), --dim 512
@@ -33,6 +36,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Tokens per caption (embed-text) or new tokens (decode).") var tokens: Int?
     @Option(help: "decode: greedy | beam (default: both).") var strategy: String?
     @Option(help: "decode: beam width.") var beam = 5
+    @Option(help: "train: mlp-finetune | transformer-frozen (default: both).") var variant: String?
     @Option(help: "decode: prefix vectors before the generated tokens.") var prefixLength = 10
     @Option(help: "ot, svd: embedding width.") var dim = 512
     @Option(help: "ot: euclidean | sqeuclidean | cosine.") var cost = "euclidean"
@@ -46,7 +50,7 @@ struct Bench: ParsableCommand {
         guard Self.kinds.contains(kind) else {
             throw ValidationError("unknown bench kind '\(kind)' (expected \(Self.kinds.joined(separator: ", ")))")
         }
-        let expected = kind.hasPrefix("embed") ? "clip-vit-b32" : kind == "decode" ? "gpt2" : nil
+        let expected = kind.hasPrefix("embed") ? "clip-vit-b32" : kind == "decode" || kind == "train" ? "gpt2" : nil
         if let config, config != expected {
             throw ValidationError("unknown --config '\(config)' for \(kind) (expected \(expected ?? "none"))")
         }
@@ -63,6 +67,7 @@ struct Bench: ParsableCommand {
         switch kind {
         case "embed-text", "embed-image": try runEmbed()
         case "decode": try runDecode()
+        case "train": try runTrain()
         case "evaluate": try runEvaluate()
         default: try runGap()
         }
@@ -134,7 +139,7 @@ struct Bench: ParsableCommand {
     }
 
     /// Prints `record` plus the common fields (n, min_s, median_s, max_s, peak_rss_mb, impl, threads) as one JSON line.
-    private func emit(_ record: [String: Any], times: [Double], n: Int? = nil) throws {
+    func emit(_ record: [String: Any], times: [Double], n: Int? = nil) throws {
         var record = record
         record["n"] = n ?? times.count
         record["min_s"] = times.min()!

@@ -10,6 +10,7 @@ import Foundation
 ///   whole weight matrix for a single row, which costs ~4× the time of streaming it once.
 /// - 2 ≤ M < `SmallRows.limit` with A not transposed (a few beams): each weight block is streamed from
 ///   memory once and reused from cache for all M rows (`smallRowsGemm`), instead of sgemm's packing.
+/// - up to `SmallRows.splitLimit` rows: `cblas_sgemm` per column chunk (`ColumnSplit`).
 /// - otherwise `cblas_sgemm`.
 /// The first two split the output columns into fixed chunks run on all cores (`ColumnSplit`): a weight
 /// matrix is read once per token, and one core alone cannot pull the machine's memory bandwidth.
@@ -36,6 +37,13 @@ public func gemm(
                          beta: beta, y: c, incy: ldc)
     } else if !transA && m < SmallRows.limit {
         smallRowsGemm(transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    } else if m <= SmallRows.splitLimit {
+        // a batch of decoding rows: each core runs sgemm on its own column chunks (no OpenBLAS barriers)
+        ColumnSplit.run(columns: n, work: n * k) { lo, hi in
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint(m), blasint(hi - lo), blasint(k), alpha, a, blasint(lda), transB ? b + lo * ldb : b + lo,
+                        blasint(ldb), beta, c + lo, blasint(ldc))
+        }
     } else {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
@@ -62,6 +70,9 @@ enum SmallRows {
     /// Weight rows (N) per block when B is (N, K): M·128·K ≤ 10⁶ keeps OpenBLAS on its unpacked small-matrix
     /// kernel for the M ≤ 10 of beam search; larger M fall back to packing per block, still correct.
     static let nBlock = 128
+    /// Up to this many rows sgemm runs per column chunk on each core (`ColumnSplit`) rather than with
+    /// OpenBLAS' threading (decoding batches of 16–64 rows).
+    static let splitLimit = 64
 }
 
 /// y = beta·y over `count` elements at `stride`; beta = 0 writes zeros without reading y.

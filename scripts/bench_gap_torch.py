@@ -8,7 +8,9 @@
 The clouds are GapBenchmark.syntheticClouds' bit for bit (the SeededRNG replica in gen_gap.py), normalized
 as Swift normalizes them, so the OT cost printed here equals the Swift one. Timed like the Swift side:
   ot   the cost matrix (ot.dist) plus POT's exact network simplex ot.emd with uniform weights;
-  svd  numpy.linalg.svd(full_matrices=False) of the centered float64 [N, D] image cloud (LAPACK gesdd).
+  svd  numpy.linalg.svd(full_matrices=False) of the centered [N, D] image cloud (LAPACK gesdd; U, s, Vᵀ);
+       with --svd-route gram, what `clipcap bench svd` computes instead (s and V only): numpy.linalg.eigh of
+       XᵀX in float64, for a like-for-like comparison of the algorithm.
 Prints one JSON object per measurement with kind, config, batch, n, min_s, median_s, max_s, peak_rss_mb.
 """
 import argparse
@@ -48,6 +50,8 @@ def main():
     p.add_argument("--repetitions", type=int, default=None, help="timed runs (default 3 for ot, 5 for svd)")
     p.add_argument("--warmup", type=int, default=None, help="untimed runs first (default 0 for ot, 1 for svd)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--svd-route", choices=["full", "gram"], default="full",
+                   help="svd: numpy.linalg.svd (full, the reference) or eigh of the float64 Gram matrix")
     p.add_argument("--json", action="store_true", help="accepted for symmetry with clipcap bench (JSON is the only output)")
     a = p.parse_args()
 
@@ -71,9 +75,13 @@ def main():
         image, _ = synthetic_clouds(n, 1, d, seed=a.seed)
         x = normalize32(image)
         centered = x - x.mean(0)
-        times = measure(lambda: np.linalg.svd(centered, full_matrices=False),
-                        a.repetitions or 5, a.warmup if a.warmup is not None else 1)
-        record.update(config=f"n{n}-d{d}-f64")
+        if a.svd_route == "gram":
+            centered64 = centered.astype(np.float64)
+            body = lambda: np.linalg.eigh(centered64.T @ centered64)  # noqa: E731
+        else:
+            body = lambda: np.linalg.svd(centered, full_matrices=False)  # noqa: E731
+        times = measure(body, a.repetitions or 5, a.warmup if a.warmup is not None else 1)
+        record.update(config=f"n{n}-d{d}-f64", route=a.svd_route)
     record.update(n=len(times), min_s=min(times), median_s=statistics.median(times), max_s=max(times),
                   peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(record, sort_keys=True))

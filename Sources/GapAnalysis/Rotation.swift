@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 import Tensor
 
@@ -7,13 +8,14 @@ import Tensor
 ///
 ///     x′ = U_img·D_img·V_txtᵀ + μ_txt        (one row per image)
 ///
-/// Both decompositions use `ThinSVD` (LAPACK dgesdd, Double) with its sign convention: each right-singular
-/// vector is flipped so its largest-magnitude component is positive, which pairs the k-th image direction
-/// with the k-th text direction deterministically.
+/// Both decompositions use `RightSingularVectors` (Double; the Gram matrix and dsyevd for N > D, else
+/// LAPACK dgesdd) with `ThinSVD`'s sign convention: each right-singular vector is flipped so its
+/// largest-magnitude component is positive, which pairs the k-th image direction with the k-th text
+/// direction deterministically. U is never formed: U_img·D_img = (X_img − μ_img)·V_img.
 ///
 /// Components: the k-th image score can only be mapped where both clouds have a k-th direction, so
 /// r = min(rank_img, rank_txt) components are used, where rank is the numerical rank of the centered
-/// cloud (`ThinSVD.numericalRank`). For N > D that is min(N, D) = D in practice, and the map is a
+/// cloud (`RightSingularVectors.numericalRank`). For N > D that is min(N, D) = D in practice, and the map is a
 /// rotation (an orthogonal D×D matrix V_img·V_txtᵀ applied to the centered image cloud). For N ≤ D,
 /// centering leaves N − 1 directions (the N-th singular value is 0 and its vector arbitrary), so r is at
 /// most min(N_img, N_txt) − 1: x′ is the image cloud's projection on its top r directions, carried onto
@@ -38,21 +40,31 @@ public enum RotationAlignment {
         }
         let (imageCentered, _) = centered(image)
         let (textCentered, textMean) = centered(text)
-        let svdImage = try ThinSVD(imageCentered, rows: n, cols: d)
-        let svdText = try ThinSVD(textCentered, rows: text.shape[0], cols: d)
+        // only s (for the ranks) and V of each cloud: the scores U_img·D_img are X_img·V_img
+        let svdImage = try RightSingularVectors(imageCentered, rows: n, cols: d)
+        let svdText = try RightSingularVectors(textCentered, rows: text.shape[0], cols: d)
         let r = min(svdImage.numericalRank(), svdText.numericalRank())
 
-        // scores = U_img[:, :r]·diag(s_img[:r]) as [N, r]; directions = V_txtᵀ[:r, :] as [r, D]
-        var scores = Tensor(uninitialized: [n, max(r, 1)])
-        var directions = Tensor(uninitialized: [max(r, 1), d])
-        let sp = scores.mutableData, dp = directions.mutableData
-        for i in 0..<n { for k in 0..<r { sp[i * r + k] = Float(svdImage.u[i * svdImage.count + k] * svdImage.s[k]) } }
-        for k in 0..<r { for c in 0..<d { dp[k * d + c] = Float(svdText.vt[k * d + c]) } }
+        // x′ = X_img·(V_img[:, :r]·V_txt[:, :r]ᵀ) + μ_txt = U_img·D_img·V_txtᵀ + μ_txt. The D×D map R is
+        // formed in Double (D·D·r work), then applied in Float32 to the centered image rows (N·D·D).
+        var map = [Double](repeating: 0, count: d * d)
+        if r > 0 {
+            svdImage.vt.withUnsafeBufferPointer { vi in
+                svdText.vt.withUnsafeBufferPointer { vtx in
+                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(d), blasint(d), blasint(r), 1,
+                                vi.baseAddress!, blasint(d), vtx.baseAddress!, blasint(d), 0, &map, blasint(d))
+                }
+            }
+        }
+        var rotation = Tensor(uninitialized: [d, d]), rows = Tensor(uninitialized: [n, d])
+        let rp = rotation.mutableData, xp = rows.mutableData
+        for i in 0..<(d * d) { rp[i] = Float(map[i]) }
+        for i in 0..<(n * d) { xp[i] = Float(imageCentered[i]) }
         var aligned = Tensor(uninitialized: [n, d])
         let out = aligned.mutableData
         for i in 0..<n { for c in 0..<d { out[i * d + c] = Float(textMean[c]) } }
         if r > 0 {
-            gemm(m: n, n: d, k: r, a: sp, lda: r, b: dp, ldb: d, beta: 1, c: out, ldc: d)
+            gemm(m: n, n: d, k: d, a: rows.data, lda: d, b: rotation.data, ldb: d, beta: 1, c: out, ldc: d)
         }
         return Result(aligned: aligned, components: r, imageSingularValues: svdImage.s,
                       textSingularValues: svdText.s)

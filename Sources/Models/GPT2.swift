@@ -34,6 +34,8 @@ public struct GPT2KVCache {
     public private(set) var length: Int = 0
     var keys: [Tensor]
     var values: [Tensor]
+    /// A spare (B, capacity, C) buffer for `reorder`, made on first use.
+    private var scratch: Tensor?
 
     public init(config: GPT2Config, batch: Int, capacity: Int) {
         self.batch = batch
@@ -44,18 +46,23 @@ public struct GPT2KVCache {
 
     mutating func advance(by t: Int) { length += t }
 
-    /// Keeps only the batch rows in `order` (beam search reordering), in that order.
+    /// Keeps only the batch rows in `order` (beam search reordering), in that order. Rows are gathered into
+    /// one scratch buffer that then swaps places with the layer's buffer, so a step allocates nothing after
+    /// the first; an identity order copies nothing.
     public mutating func reorder(_ order: [Int]) {
         precondition(order.count == batch && order.allSatisfy { $0 >= 0 && $0 < batch }, "reorder indices out of range")
-        let rowSize = capacity * (keys.first?.shape[2] ?? 0), used = length * (keys.first?.shape[2] ?? 0)
+        if order.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
+        guard let shape = keys.first?.shape else { return }
+        let rowSize = capacity * shape[2], used = length * shape[2]
+        var spare = scratch ?? Tensor(uninitialized: shape)
         for l in keys.indices {
             for buf in [\GPT2KVCache.keys, \GPT2KVCache.values] {
-                let src = self[keyPath: buf][l]
-                var dst = Tensor(uninitialized: src.shape)
-                for (i, o) in order.enumerated() { (dst.mutableData + i * rowSize).update(from: src.data + o * rowSize, count: used) }
-                self[keyPath: buf][l] = dst
+                let dst = spare.mutableData, src = self[keyPath: buf][l].data
+                for (i, o) in order.enumerated() { (dst + i * rowSize).update(from: src + o * rowSize, count: used) }
+                swap(&spare, &self[keyPath: buf][l])
             }
         }
+        scratch = spare
     }
 }
 

@@ -111,3 +111,21 @@ public struct EmbeddingStore: Sendable {
         return out
     }
 }
+
+extension EmbeddingStore {
+    /// The image ids in row order, one per image, with the first row of each (a text store has several
+    /// rows per image; a results file wants one caption per image). A row without an integer or string
+    /// image_id, or an empty store, is an error naming the sidecar.
+    public func firstRowPerImage() throws -> (ids: [ItemID], rows: [Int]) {
+        let sidecar = url.map { Self.sidecarURL(for: $0).path } ?? "embedding store"
+        var seen = Set<ItemID>(), ids: [ItemID] = [], rows: [Int] = []
+        for (r, row) in self.rows.enumerated() {
+            guard let value = row["image_id"], let id = ItemID(json: value) else {
+                throw DataError.malformed(file: sidecar, line: r + 1, reason: "no integer or string image_id")
+            }
+            if seen.insert(id).inserted { ids.append(id); rows.append(r) }
+        }
+        guard !rows.isEmpty else { throw DataError.malformed(file: sidecar, line: nil, reason: "the store is empty") }
+        return (ids, rows)
+    }
+}

@@ -191,10 +191,7 @@ public final class ExperimentRunner {
             let gap = try ModalityGap(image: images, text: try EmbeddingStore.read(evalTextStore))
             images.embeddings = try gap.align(align).aligned
         }
-        var seen = Set<ItemID>(), ids: [ItemID] = [], rows: [Int] = []
-        for (r, row) in images.rows.enumerated() {
-            if let value = row["image_id"], let id = ItemID(json: value), seen.insert(id).inserted { ids.append(id); rows.append(r) }
-        }
+        let (ids, rows) = try images.firstRowPerImage()
         let captions = try captioner.captions(for: images.embeddings.gather(rows: rows), options: try decodingOptions(captioner),
                                               progress: progress(label, total: rows.count, unit: "images"))
         return zip(ids, captions).map { EvaluationInputs.Result(imageId: $0, caption: $1) }

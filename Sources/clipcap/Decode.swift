@@ -48,7 +48,7 @@ struct Decode: ParsableCommand {
             store.embeddings = alignment.aligned
             FileHandle.standardError.write(Data("aligned \(store.count) embeddings (\(method.rawValue), \(String(format: "%.2f", alignment.seconds))s)\n".utf8))
         }
-        let (ids, rows) = try firstRowPerImage(store)
+        let (ids, rows) = try store.firstRowPerImage()
         let progress = ProgressLine("decode", total: rows.count, unit: "images")
         let captions = try captioner.captions(for: store.embeddings.gather(rows: rows), options: options,
                                               batchSize: decoding.batchSize) { progress.advance(by: $0) }
@@ -60,18 +60,4 @@ struct Decode: ParsableCommand {
         }
         FileHandle.standardError.write(Data("wrote \(captions.count) captions to \(out)\n".utf8))
     }
-}
-
-/// The image ids of a store in row order, one per image, with the first row of each.
-func firstRowPerImage(_ store: EmbeddingStore) throws -> (ids: [ItemID], rows: [Int]) {
-    var seen = Set<ItemID>(), ids: [ItemID] = [], rows: [Int] = []
-    for (r, row) in store.rows.enumerated() {
-        guard let value = row["image_id"], let id = ItemID(json: value) else {
-            throw DataError.malformed(file: EmbeddingStore.sidecarURL(for: store.url ?? URL(fileURLWithPath: "store")).path,
-                                      line: r + 1, reason: "no integer or string image_id")
-        }
-        if seen.insert(id).inserted { ids.append(id); rows.append(r) }
-    }
-    guard !rows.isEmpty else { throw DataError.malformed(file: store.url?.path ?? "store", line: nil, reason: "the store is empty") }
-    return (ids, rows)
 }

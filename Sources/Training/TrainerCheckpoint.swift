@@ -27,31 +27,17 @@ extension ClipCapTrainer {
         visitParameters { name, shape, p in tensors[name] = Tensor(copying: p, shape: shape) }
         if let wte = tensors["gpt.transformer.wte.weight"] { tensors["gpt.lm_head.weight"] = wte }
 
-        let fm = FileManager.default, parent = folder.deletingLastPathComponent(), name = folder.lastPathComponent
+        let fm = FileManager.default, parent = folder.deletingLastPathComponent()
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let tmp = parent.appendingPathComponent(".\(name).tmp-\(tag)"), old = parent.appendingPathComponent(".\(name).old-\(tag)")
+        let tmp = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do {
             try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
             try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: tmp.appendingPathComponent("model.safetensors"))
             try saved.write(to: tmp.appendingPathComponent("clipcap.json"))
-            // rename(2) cannot replace a non-empty folder: move the old one aside first, then drop it
-            let existed = fm.fileExists(atPath: folder.path)
-            if existed { try Self.rename(folder, to: old) }
-            do { try Self.rename(tmp, to: folder) } catch {
-                if existed { try? Self.rename(old, to: folder) }
-                throw error
-            }
-            if existed { try? fm.removeItem(at: old) }
+            try AtomicWrite.replaceDirectory(folder, with: tmp)
         } catch {
             try? fm.removeItem(at: tmp)
             throw error
-        }
-    }
-
-    static func rename(_ from: URL, to: URL) throws {
-        if Foundation.rename(from.path, to.path) != 0 {
-            throw TrainingError.invalidState(file: to.path, reason: "cannot rename \(from.path) here: \(String(cString: strerror(errno)))")
         }
     }
 

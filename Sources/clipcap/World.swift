@@ -2,14 +2,15 @@ import ArgumentParser
 import Data
 import Foundation
 import Metrics
+import Tokenizers
 import World
 
-/// `clipcap world generate|score`: the built-in research world (issue 7). `run()` only calls World.
+/// `clipcap world generate|score|bpe`: the built-in research world (issue 7). `run()` only calls World.
 struct WorldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "world",
         abstract: "Generate the built-in world of shapes (images, captions, ground truth) and score captions of it.",
-        subcommands: [WorldGenerate.self, WorldScore.self])
+        subcommands: [WorldGenerate.self, WorldScore.self, WorldBPE.self])
 }
 
 /// `clipcap world generate`: a seeded world folder.
@@ -99,5 +100,45 @@ struct WorldScore: ParsableCommand {
         let (header, row) = scores.csv
         for (name, value) in zip(header, row) { print("\(name): \(value)") }
         if let out { try CSVWriter.write(header: header, rows: [row], to: URL(fileURLWithPath: out)) }
+    }
+}
+
+/// `clipcap world bpe`: a small GPT-2-format vocabulary learned from a world's captions.
+struct WorldBPE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bpe",
+        abstract: "Learn a GPT-2-format byte-level BPE (vocab.json, merges.txt) from a dataset's captions.",
+        discussion: """
+        Reads the captions of --split in --dataset (a Karpathy split JSON or COCO captions), splits them \
+        with GPT-2's pre-tokenizer and learns up to --merges merges, most frequent pair first (ties to the \
+        smaller ids), stopping early when no pair occurs twice. Writes OUT/vocab.json (256 byte tokens, \
+        the merges, then <|endoftext|>) and OUT/merges.txt, each atomically; GPT2Tokenizer loads the folder.
+
+        Exit status: 0 on success, 1 when the dataset cannot be read or the folder written, 2 on a usage error.
+        """)
+
+    @Option(help: "Dataset JSON whose captions to learn from (a world's dataset.json).")
+    var dataset: String
+    @Option(help: "Folder to write vocab.json and merges.txt into.")
+    var out: String
+    @Option(help: "Most merges to learn.")
+    var merges: Int = 1000
+    @Option(help: "Split(s) of the dataset to learn from, comma-separated.")
+    var split: String = "train"
+
+    func validate() throws {
+        guard merges >= 0 else { throw ValidationError("--merges must not be negative") }
+        guard !splits.isEmpty else { throw ValidationError("--split names no split") }
+    }
+
+    private var splits: [String] {
+        split.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func run() throws {
+        let captions = try Datasets.captions(from: URL(fileURLWithPath: dataset), splits: splits).map(\.caption)
+        let trainer = BPETrainer(texts: captions, mergeCount: merges)
+        try trainer.write(to: URL(fileURLWithPath: out))
+        FileHandle.standardError.write(Data("learned \(trainer.merges.count) merges from \(captions.count) captions; vocabulary of \(trainer.tokens.count) tokens in \(out)\n".utf8))
     }
 }

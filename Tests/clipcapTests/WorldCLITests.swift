@@ -5,7 +5,7 @@ import TestSupport
 /// `clipcap world generate|score` end to end: outputs, exit status and one-line errors.
 @Suite(.serialized) struct WorldCLITests {
     @Test func helpOnWorldCommands() throws {
-        for args in [["world"], ["world", "generate"], ["world", "score"]] {
+        for args in [["world"], ["world", "generate"], ["world", "score"], ["world", "bpe"]] {
             let r = try CLITests.run(args + ["--help"])
             #expect(r.status == 0, "\(args): \(r.stderr)")
             #expect(r.stdout.contains("USAGE"), "\(args)")
@@ -44,6 +44,15 @@ import TestSupport
         try JSONSerialization.data(withJSONObject: results).write(to: resultsURL)
         let wrong = try CLITests.run(["world", "score", "--results", resultsURL.path, "--attributes", attributes])
         #expect(wrong.status == 0 && wrong.stdout.contains("attribute_accuracy: 0.0"), "\(wrong.stdout) \(wrong.stderr)")
+        // A vocabulary from the training captions.
+        let vocab = dir.appendingPathComponent("vocab")
+        let b = try CLITests.run(["world", "bpe", "--dataset", world.appendingPathComponent("dataset.json").path,
+                                  "--out", vocab.path, "--merges", "30"])
+        #expect(b.status == 0 && b.stderr.contains("learned 30 merges from 75 captions"), "\(b.stderr)")
+        let mergeLines = try String(contentsOf: vocab.appendingPathComponent("merges.txt"), encoding: .utf8).split(separator: "\n")
+        #expect(mergeLines.count == 31 && mergeLines.first == "#version: 0.2")
+        let tokens = try JSONSerialization.jsonObject(with: Data(contentsOf: vocab.appendingPathComponent("vocab.json"))) as? [String: Int]
+        #expect(tokens?.count == 287 && tokens?["<|endoftext|>"] == 286)
     }
 
     @Test func errorsAreOneLineWithTheRightStatus() throws {

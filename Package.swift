@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "clipcap", targets: ["clipcap"]),
-        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots", "Training", "Experiments"]),
+        .library(name: "ClipCapKit", targets: ["Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots", "Training", "Experiments", "World"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "Decoding", dependencies: ["Tensor", "Models", "Tokenizers"], swiftSettings: optimize),
         .target(name: "GapAnalysis", dependencies: ["Tensor", "Data", "CLAPACKE", "CGLPK"], swiftSettings: optimize),
         .target(name: "Plots", swiftSettings: optimize),
+        // The built-in research world (issue 7): seeded scenes of shapes, their images, captions and scoring.
+        .target(name: "World", dependencies: ["Tensor", "Data", "CImageCodecs"], swiftSettings: optimize),
         .target(name: "Training", dependencies: ["Tensor", "Layers", "Models", "Tokenizers", "Data"], swiftSettings: optimize),
         // Manifests (DESIGN §9), the stage runner and reports.
         .target(name: "Experiments", dependencies: ["Tensor", "Models", "Tokenizers", "Imaging", "Data", "Training", "Decoding", "Metrics", "GapAnalysis", "Plots",
@@ -46,7 +48,7 @@ let package = Package(
             name: "clipcap",
             dependencies: [
                 "Tensor", "Layers", "Models", "Tokenizers", "Imaging", "Data", "Metrics", "Decoding", "GapAnalysis", "Plots",
-                "Training", "Experiments",
+                "Training", "Experiments", "World",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensor", "Tokenizers", "Data", "TestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Models", "Data", "Decoding", "GapAnalysis", "Metrics", "Tensor", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Models", "Tensor", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "WorldTests", dependencies: ["World", "Data", "Imaging", "Tensor", "TestSupport"]),
         // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).
         .testTarget(name: "clipcapTests", dependencies: ["clipcap", "TestSupport"]),
     ],

@@ -1,4 +1,4 @@
-// CImageCodecs: JPEG and PNG decoding with errors reported as return codes, never exit() or a longjmp
+// CImageCodecs: JPEG and PNG decoding (and PNG encoding) with errors reported as return codes, never exit() or a longjmp
 // that crosses Swift frames. libjpeg's default error handler calls exit() and libpng reports errors by
 // longjmp; both are caught here, in C, with setjmp, and turned into a code plus a message.
 #ifndef CIMAGECODECS_H
@@ -46,5 +46,20 @@ cic_status cic_decode_png(const unsigned char *data, size_t size, cic_image *out
 
 /// Frees `image->pixels` (safe to call on a zeroed or already freed image).
 void cic_image_free(cic_image *image);
+
+/// An encoded file. `data` is malloc'd by the encoder; release it with `cic_buffer_free`.
+typedef struct {
+    unsigned char *data;
+    size_t size;
+    char message[200]; // set when the status is not CIC_OK
+} cic_buffer;
+
+/// Encodes 8-bit RGB pixels (row-major, 3 bytes per pixel, `width * height * 3` bytes) as a
+/// non-interlaced 8-bit RGB PNG with zlib level 6 and no ancillary chunks: equal pixels give equal
+/// bytes. CIC_TOO_LARGE for an empty or oversized image, CIC_NO_MEMORY, or CIC_CORRUPT with libpng's message.
+cic_status cic_encode_png_rgb(const unsigned char *rgb, int width, int height, cic_buffer *out);
+
+/// Frees `buffer->data` (safe to call on a zeroed or already freed buffer).
+void cic_buffer_free(cic_buffer *buffer);
 
 #endif

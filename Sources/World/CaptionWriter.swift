@@ -1,0 +1,113 @@
+import Tensor
+
+/// Writes true captions of a scene: each from a different template, with synonyms drawn from
+/// `WorldVocabulary`, so the captions of one image are paraphrases of the same facts.
+///
+/// One-object scenes are described by the object, optionally with its size, its region of the image
+/// (by thirds: "in the top left corner", "near the bottom") or the kind of background. Scenes with a
+/// relation always state it between the first two objects, forward ("A to the left of B"), inverted
+/// ("B to the right of A") or with a pronoun ("there is B, and A on its left"); a third object is
+/// mentioned after that, without a relation.
+public struct CaptionWriter: Sendable {
+    /// Captions per image.
+    public let count: Int
+
+    public init(count: Int = 5) { self.count = count }
+
+    /// `count` captions, each from a distinct template (when there are at least `count` templates).
+    public func captions(of scene: Scene, _ rng: inout SeededRNG) -> [String] {
+        let templates = scene.relation == nil ? Self.singleTemplates : Self.relationTemplates
+        var order = Array(templates.indices)
+        // Fisher–Yates with our generator, so the choice is reproducible.
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+        }
+        return (0..<count).map { k in templates[order[k % order.count]](scene, &rng) }
+    }
+
+    typealias Template = (Scene, inout SeededRNG) -> String
+
+    static let prefixes = ["an image showing", "a picture of", "a photo of", "an image of"]
+    static let backgroundWords: [BackgroundKind: [String]] = [
+        .solid: ["plain", "flat"], .gradient: ["gradient", "shaded"], .noise: ["textured", "mottled"],
+    ]
+
+    static let singleTemplates: [Template] = [
+        { s, rng in phrase(s.objects[0], &rng) },
+        { s, rng in "there is " + phrase(s.objects[0], &rng) },
+        { s, rng in choose(prefixes, &rng) + " " + phrase(s.objects[0], &rng) },
+        { s, rng in phrase(s.objects[0], &rng) + " " + region(s.objects[0], &rng) },
+        { s, rng in
+            let o = phrase(s.objects[0], &rng)
+            return o + " on " + article(choose(backgroundWords[s.background.kind] ?? ["plain"], &rng)) + " background"
+        },
+        { s, rng in "a single " + phrase(s.objects[0], &rng, article: false) },
+        { s, rng in choose(prefixes, &rng) + " " + phrase(s.objects[0], &rng) + " " + region(s.objects[0], &rng) },
+    ]
+
+    static let relationTemplates: [Template] = [
+        { s, rng in forward(s, &rng) + third(s, &rng) },
+        { s, rng in inverted(s, &rng) + third(s, &rng) },
+        { s, rng in "there is " + phrase(s.objects[1], &rng) + ", and " + pronoun(s, &rng) + third(s, &rng) },
+        { s, rng in choose(prefixes, &rng) + " " + forward(s, &rng) + third(s, &rng) },
+        { s, rng in
+            let a = phrase(s.objects[0], &rng), b = phrase(s.objects[1], &rng)
+            return a + " is " + choose(WorldVocabulary.relationPhrases[s.relation!]!, &rng) + " " + b + third(s, &rng)
+        },
+        { s, rng in phrase(s.objects[1], &rng) + " with " + pronoun(s, &rng) + third(s, &rng) },
+        { s, rng in choose(prefixes, &rng) + " " + inverted(s, &rng) + third(s, &rng) },
+    ]
+
+    /// "A <relation> B".
+    static func forward(_ s: Scene, _ rng: inout SeededRNG) -> String {
+        let a = phrase(s.objects[0], &rng), r = choose(WorldVocabulary.relationPhrases[s.relation!]!, &rng)
+        return a + " " + r + " " + phrase(s.objects[1], &rng)
+    }
+
+    /// "B <inverse relation> A".
+    static func inverted(_ s: Scene, _ rng: inout SeededRNG) -> String {
+        let b = phrase(s.objects[1], &rng), r = choose(WorldVocabulary.relationPhrases[s.relation!.inverse]!, &rng)
+        return b + " " + r + " " + phrase(s.objects[0], &rng)
+    }
+
+    /// "A on its left", to follow a mention of B.
+    static func pronoun(_ s: Scene, _ rng: inout SeededRNG) -> String {
+        phrase(s.objects[0], &rng) + " " + choose(WorldVocabulary.pronounPhrases[s.relation!]!, &rng)
+    }
+
+    /// The third object, when there is one, after the related pair.
+    static func third(_ s: Scene, _ rng: inout SeededRNG) -> String {
+        guard s.objects.count > 2 else { return "" }
+        let c = phrase(s.objects[2], &rng)
+        switch rng.next() % 3 {
+        case 0: return ", and also " + c
+        case 1: return ", and " + c + " elsewhere"
+        default: return ", plus " + c
+        }
+    }
+
+    /// "a [size] colour shape", with synonyms; the size is said half of the time.
+    static func phrase(_ o: WorldObject, _ rng: inout SeededRNG, article withArticle: Bool = true) -> String {
+        let colour = choose(WorldVocabulary.colours[o.colour]!, &rng)
+        let shape = choose(WorldVocabulary.shapes[o.shape]!, &rng)
+        let size = rng.uniform() < 0.5 ? choose(WorldVocabulary.sizes[o.size]!, &rng) + " " : ""
+        let words = size + colour + " " + shape
+        return withArticle ? article(words) : words
+    }
+
+    /// "a …" or "an …" by the next word's first letter.
+    static func article(_ words: String) -> String {
+        (words.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + words
+    }
+
+    /// Where the object's centre lies, by thirds of the image.
+    static func region(_ o: WorldObject, _ rng: inout SeededRNG) -> String {
+        let column = min(Int(o.x * 3), 2), row = min(Int(o.y * 3), 2)
+        let names = [
+            ["in the top left corner", "near the top", "in the top right corner"],
+            ["on the left side", rng.uniform() < 0.5 ? "in the centre" : "in the middle", "on the right side"],
+            ["in the bottom left corner", "near the bottom", "in the bottom right corner"],
+        ]
+        return names[row][column]
+    }
+}

@@ -47,6 +47,7 @@ public final class ExperimentRunner {
     /// Runs `stages` (all by default) in order. `resume` continues an interrupted training.
     public func run(stages: [Stage] = Stage.allCases, resume: Bool = false) throws {
         try manifest.validatePaths(relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        try checkSplits(stages)
         try AtomicWrite.write(Foundation.Data(manifest.resolvedYAML().utf8), to: path("manifest.resolved.yaml"))
         try writeProvenance()
         log.line("run \(manifest.name): stages \(stages.map(\.rawValue).joined(separator: ", ")) into \(folder.path)")
@@ -64,6 +65,17 @@ public final class ExperimentRunner {
             }
         }
         log.line("run \(manifest.name): done in \(RunLog.duration(Stopwatch.now() - start))")
+    }
+
+    /// A split the dataset does not have fails here, before any long stage: the train split when the train
+    /// store must be made or captions are read for image training, the eval split when an eval store must be
+    /// made or captions are scored.
+    func checkSplits(_ stages: [Stage]) throws {
+        let trains = stages.contains(.embed) || stages.contains(.train)
+        let needTrain = trains && (manifest.embeddings.train == nil || manifest.train.modality == .image)
+        let needEval = stages.contains(where: { $0 != .train })
+        if needTrain { _ = try Datasets.captions(from: datasetURL, splits: manifest.data.trainSplit) }
+        if needEval { _ = try Datasets.captions(from: datasetURL, splits: [manifest.data.evalSplit]) }
     }
 
     /// Runs `body` unless the stage's record matches `inputs` and every output exists; records the hash after.

@@ -67,6 +67,9 @@ import TestSupport
         try CLITests.expectFailure(["run", manifest, "--runs", dir.appendingPathComponent("runs").path, "--set", "train.lr=fast"], status: 2,
                                    mentions: ["train.lr", "fast"], out: out)
         try CLITests.expectFailure(["run", manifest, "--stages", "train,nope"], status: 2, mentions: ["nope"], out: out)
+        let split = try CLITests.run(["run", manifest, "--runs", dir.appendingPathComponent("runs").path] + Self.settings + ["--set", "data.eval_split=nope"])
+        #expect(split.status == 1 && split.stderr.contains("for splits [nope]") && split.stderr.split(separator: "\n").count == 1, "\(split.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs/demo/stages").path), "no stage ran")
         let missing = try CLITests.run(["run", manifest, "--runs", dir.appendingPathComponent("runs").path, "--set", "model.gpt2=/nonexistent/gpt2"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/gpt2") && missing.stderr.split(separator: "\n").count == 1)
     }

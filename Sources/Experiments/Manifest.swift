@@ -190,12 +190,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         public init() {}
 
         /// `models` as (name, path) pairs.
-        public var namedModels: [(name: String, path: String)] {
-            models.compactMap { spec in
-                guard let eq = spec.firstIndex(of: "=") else { return nil }
-                return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
-            }
-        }
+        public var namedModels: [(name: String, path: String)] { models.map(MixupSweep.namedModel) }
 
         enum CodingKeys: String, CodingKey, CaseIterable { case lambdas, textChoice = "text_choice", models }
     }

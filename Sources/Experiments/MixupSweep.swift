@@ -81,6 +81,14 @@ public struct MixupSweep {
         return rows
     }
 
+    /// A model given as `NAME=PATH`, or as `PATH` alone (named after its last path component).
+    public static func namedModel(_ spec: String) -> (name: String, path: String) {
+        if let eq = spec.firstIndex(of: "="), eq != spec.startIndex {
+            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+        }
+        return (URL(fileURLWithPath: spec).standardizedFileURL.lastPathComponent, spec)
+    }
+
     /// `lambda,model,images` then pycocoevalcap's metric columns present in the rows, in its order; atomically.
     public static func writeCSV(_ rows: [Row], to url: URL) throws {
         let columns = CaptionMetric.columnOrder.filter { c in rows.contains { $0.scores[c] != nil } }

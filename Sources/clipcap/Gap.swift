@@ -215,7 +215,7 @@ struct GapMixupCommand: ParsableCommand {
         _ = try parsedMetrics()
         guard out.hasSuffix(".csv") else { throw ValidationError("--out must name a .csv file, got '\(out)'") }
         if let plot, !plot.hasSuffix(".svg") { throw ValidationError("--plot must name an .svg file, got '\(plot)'") }
-        let names = model.map { namedModel($0).name }
+        let names = model.map { MixupSweep.namedModel($0).name }
         guard Set(names).count == names.count else { throw ValidationError("two --model entries share the name; use NAME=PATH") }
     }
 
@@ -233,19 +233,12 @@ struct GapMixupCommand: ParsableCommand {
         return parsed
     }
 
-    func namedModel(_ spec: String) -> (name: String, path: String) {
-        if let eq = spec.firstIndex(of: "="), eq != spec.startIndex {
-            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
-        }
-        return (URL(fileURLWithPath: spec).standardizedFileURL.lastPathComponent, spec)
-    }
-
     func run() throws {
         let gap = try ModalityGap.load(image: stores.imageURL, text: stores.textURL, normalize: !raw)
         let pairs = try MixupPairs(gap: gap, choice: MixupTextChoice(rawValue: textChoice)!, seed: decoding.seed)
         let refs = try EvaluationInputs.readReferences(URL(fileURLWithPath: references),
                                                        splits: split.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
-        let models = try model.map(namedModel).map { MixupSweep.Model(name: $0.name, captioner: try decoding.loadCaptioner($0.path)) }
+        let models = try model.map(MixupSweep.namedModel).map { MixupSweep.Model(name: $0.name, captioner: try decoding.loadCaptioner($0.path)) }
         let evaluator = CaptionEvaluator(metrics: try parsedMetrics(),
                                          notice: { line in FileHandle.standardError.write(Data("clipcap: \(line)\n".utf8)) })
         let sweep = MixupSweep(models: models, strategy: decoding.strategy, maxLength: decoding.maxLength, stop: decoding.stopRule,

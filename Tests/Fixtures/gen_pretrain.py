@@ -14,6 +14,7 @@ Tiny odd sizes: vocab 53 (EOS 52), n_positions 16, n_embd 24, 3 heads of 8, 2 la
 Writes pretrain/gpt2/ (save_pretrained: config.json, model.safetensors), pretrain/hf_tensors.json (the tensor
 names, shapes and dtypes that save_pretrained writes, the layout our saver must reproduce; lm_head.weight is
 tied and left out by transformers) and pretrain/reference.safetensors (rows, loss, 3 AdamW steps' losses).
+Also checks (check_our_layout) that transformers loads a folder in the layout our saver writes.
 """
 import json
 import os
@@ -59,6 +60,29 @@ def loss_fn(gpt, seqs):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.flatten(), ignore_index=-100)
 
 
+def check_our_layout(gpt):
+    """transformers loads a folder in the layout GPT2LanguageModelTrainer.save writes: only the config keys we
+    write (GPT2Config's HF names + architectures, model_type, bos/eos, tie_word_embeddings) and only
+    transformer.* tensors (no lm_head.weight). Asserts no missing or unexpected keys and identical logits."""
+    import tempfile
+    cfg = gpt.config
+    ours = {"activation_function": cfg.activation_function, "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
+            "bos_token_id": EOS, "eos_token_id": EOS, "layer_norm_epsilon": cfg.layer_norm_epsilon, "n_embd": cfg.n_embd,
+            "n_head": cfg.n_head, "n_layer": cfg.n_layer, "n_positions": cfg.n_positions, "tie_word_embeddings": True,
+            "vocab_size": cfg.vocab_size}
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(ours, f)
+        tensors = {k: v.contiguous() for k, v in gpt.state_dict().items() if k.startswith("transformer.")}
+        save_file(tensors, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+        loaded, info = GPT2LMHeadModel.from_pretrained(d, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    ids = torch.tensor([rows()[2]])
+    with torch.no_grad():
+        assert torch.equal(loaded.eval()(input_ids=ids).logits, gpt(input_ids=ids).logits)
+    print("pretrain: transformers loads our layout (no missing/unexpected keys, identical logits)")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     gpt = make_gpt2()
@@ -69,6 +93,7 @@ def main():
     with open(os.path.join(OUT, "hf_tensors.json"), "w") as f:
         json.dump(listing, f, indent=1, sort_keys=True)
 
+    check_our_layout(gpt)
     seqs = rows()
     ref = {}
     gpt = make_gpt2().double()

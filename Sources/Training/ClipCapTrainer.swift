@@ -204,53 +204,12 @@ public final class ClipCapTrainer {
     /// without updating when the loss or any gradient is NaN or ±Inf.
     public func step(inputs: Tensor, targets: [[Int]]) throws -> (loss: Float, learningRate: Float) {
         let loss = try computeGradients(inputs: inputs, targets: targets)
-        guard loss.isFinite else { throw TrainingError.nonFinite(step: step + 1, what: "loss (\(loss))") }
         let grads = gradientSlots()
-        let norm = Self.globalNorm(grads)
-        guard norm.isFinite else {
-            let name = grads.first { Self.globalNorm([$0]).isFinite == false }?.name ?? "?"
-            throw TrainingError.nonFinite(step: step + 1, what: "gradient of \(name)")
-        }
-        if let maxNorm = options.gradientClip {
-            // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1
-            let coef = Double(maxNorm) / (norm + 1e-6)
-            if coef < 1 {
-                let k = Float(coef)
-                for g in grads {
-                    let p = g.values, n = g.count
-                    Parallel.forEachChunk(n) { range in for i in range { p[i] *= k } }
-                }
-            }
-        }
+        try checkFiniteAndClip(loss: loss, gradients: grads, step: step + 1, maxNorm: options.gradientClip)
         let lr = options.learningRate(step: step)
         adam.update(parameters: parameterSlots(), gradients: grads, learningRate: lr, weightDecay: options.weightDecay)
         gradientsAreZero = true
         step += 1
         return (Float(loss), Float(lr))
-    }
-
-    /// √(Σ g²) over the slots, accumulated in Double; NaN or ∞ when any element is.
-    static func globalNorm(_ slots: [ParameterSlot]) -> Double {
-        var total = 0.0
-        for s in slots {
-            let n = s.count, p = s.values
-            var partial = [Double](repeating: 0, count: Parallel.workers)
-            partial.withUnsafeMutableBufferPointer { out in
-                let chunks = min(Parallel.workers, max(1, n / 65_536))
-                DispatchQueue.concurrentPerform(iterations: chunks) { w in
-                    var acc = 0.0, i = n * w / chunks
-                    let hi = n * (w + 1) / chunks
-                    while i < hi {
-                        let end = min(hi, i + 1024)
-                        var f: Float = 0
-                        while i < end { f += p[i] * p[i]; i += 1 }
-                        acc += Double(f)
-                    }
-                    out[w] = acc
-                }
-            }
-            total += partial.reduce(0, +)
-        }
-        return total.squareRoot()
     }
 }

@@ -7,7 +7,7 @@ struct ClipCap: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clipcap",
         abstract: "CLIP-prefix image captioning trained without images, and the CLIP modality gap.",
-        subcommands: [Embed.self, Train.self, Caption.self, Decode.self, Evaluate.self, Gap.self, Run.self, Export.self, Bench.self, WorldCommand.self])
+        subcommands: [Embed.self, Train.self, Caption.self, Decode.self, Evaluate.self, Gap.self, Run.self, Export.self, Bench.self, WorldCommand.self, Pretrain.self])
 }
 
 /// A usage error found after parsing (a bad combination of options, an unknown kind): exit status 2.

@@ -10,6 +10,8 @@ final class ProgressLine {
     private var lastDraw = Date.distantPast
     private let interactive = isatty(STDERR_FILENO) != 0
     private(set) var done = 0
+    /// Shown after the count (e.g. the latest loss); set before `advance`.
+    var note = ""
 
     init(_ label: String, total: Int, unit: String) {
         self.label = label; self.total = total; self.unit = unit
@@ -29,8 +31,8 @@ final class ProgressLine {
         let elapsed = max(Date().timeIntervalSince(start), 1e-9)
         let rate = Double(done) / elapsed
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let text = String(format: "%@ %d/%d %@ (%.1f %@/s, %@ %@)", label, done, total, unit, rate, unit,
-                          final ? "took" : "ETA", Self.duration(final ? elapsed : eta))
+        let text = String(format: "%@ %d/%d %@%@ (%.1f %@/s, %@ %@)", label, done, total, unit, note.isEmpty ? "" : ", " + note,
+                          rate, unit, final ? "took" : "ETA", Self.duration(final ? elapsed : eta))
         if interactive {
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)\(final ? "\n" : "")".utf8))
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tensor
 
 /// AdamW with decoupled weight decay, matching torch.optim.AdamW (single-tensor path, amsgrad off):
@@ -64,4 +65,25 @@ struct ParameterSlot {
     let shape: [Int]
     let values: UnsafeMutablePointer<Float>
     var count: Int { shape.reduce(1, *) }
+}
+
+/// A trainer's tensors and their gradients, visited under the same checkpoint names and order; the
+/// optimizer, the gradient checks and the savers read them as slots.
+public protocol TrainedParameters: AnyObject {
+    func visitParameters(_ body: ParameterVisitor) rethrows
+    func visitGradients(_ body: ParameterVisitor) rethrows
+}
+
+extension TrainedParameters {
+    func parameterSlots() -> [ParameterSlot] {
+        var slots: [ParameterSlot] = []
+        visitParameters { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
+        return slots
+    }
+
+    func gradientSlots() -> [ParameterSlot] {
+        var slots: [ParameterSlot] = []
+        visitGradients { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
+        return slots
+    }
 }

@@ -12,7 +12,7 @@ import Models
 ///
 /// Frozen GPT-2 (`gpt2Mode: .frozen`): gradients flow through GPT-2 to the prefix, but no GPT-2 weight
 /// gradient is ever allocated or computed, and only the mapper is updated and saved.
-public final class ClipCapTrainer {
+public final class ClipCapTrainer: TrainedParameters {
     public let config: ClipCapConfig
     public let options: TrainerOptions
     /// Optimizer steps taken so far.
@@ -103,18 +103,6 @@ public final class ClipCapTrainer {
         if mlpGrads != nil { try mlpGrads!.visitParameters(body) }
         if transformerGrads != nil { try transformerGrads!.visitParameters(body) }
         if gpt2Grads != nil { try gpt2Grads!.visitParameters { try body("gpt.transformer." + $0, $1, $2) } }
-    }
-
-    func parameterSlots() -> [ParameterSlot] {
-        var slots: [ParameterSlot] = []
-        visitParameters { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
-        return slots
-    }
-
-    func gradientSlots() -> [ParameterSlot] {
-        var slots: [ParameterSlot] = []
-        visitGradients { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
-        return slots
     }
 
     func zeroGradients() {

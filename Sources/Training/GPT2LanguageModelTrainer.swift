@@ -10,7 +10,7 @@ import Tokenizers
 // Legend: B batch, T = longest row − 1 input positions, C width, V vocabulary.
 
 /// Trains every weight of a GPT-2 language model with AdamW and transformers' linear warmup/decay.
-public final class GPT2LanguageModelTrainer {
+public final class GPT2LanguageModelTrainer: TrainedParameters {
     public let options: TrainerOptions
     /// Optimizer steps taken so far.
     public internal(set) var step: Int = 0
@@ -73,18 +73,6 @@ public final class GPT2LanguageModelTrainer {
 
     /// The gradient of every weight, under the same names and order as `visitParameters`.
     public func visitGradients(_ body: ParameterVisitor) rethrows { try grads!.visitParameters(body) }
-
-    func parameterSlots() -> [ParameterSlot] {
-        var slots: [ParameterSlot] = []
-        visitParameters { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
-        return slots
-    }
-
-    func gradientSlots() -> [ParameterSlot] {
-        var slots: [ParameterSlot] = []
-        visitGradients { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
-        return slots
-    }
 
     // MARK: forward and backward
 

@@ -91,13 +91,17 @@ public struct CLIPConfig: Codable, Sendable {
     public var textConfig: CLIPTextConfig
     public var visionConfig: CLIPVisionConfig
     public var projectionDim: Int
+    /// The initial logit_scale (log of the inverse temperature) of a fresh model; transformers' default ln(1/0.07).
+    public var logitScaleInitValue: Float
 
     enum CodingKeys: String, CodingKey {
         case textConfig = "text_config", visionConfig = "vision_config", projectionDim = "projection_dim"
+        case logitScaleInitValue = "logit_scale_init_value"
     }
 
-    public init(textConfig: CLIPTextConfig, visionConfig: CLIPVisionConfig, projectionDim: Int) {
+    public init(textConfig: CLIPTextConfig, visionConfig: CLIPVisionConfig, projectionDim: Int, logitScaleInitValue: Float = 2.6592) {
         self.textConfig = textConfig; self.visionConfig = visionConfig; self.projectionDim = projectionDim
+        self.logitScaleInitValue = logitScaleInitValue
     }
 
     public init(from d: Decoder) throws {
@@ -105,6 +109,7 @@ public struct CLIPConfig: Codable, Sendable {
         textConfig = try c.decode(CLIPTextConfig.self, forKey: .textConfig)
         visionConfig = try c.decode(CLIPVisionConfig.self, forKey: .visionConfig)
         projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim) ?? 512
+        logitScaleInitValue = try c.decodeIfPresent(Float.self, forKey: .logitScaleInitValue) ?? 2.6592
     }
 
     public static func load(_ url: URL) throws -> CLIPConfig {

@@ -107,3 +107,113 @@ import TestSupport
         expectClose([r.dLogitScale], [dls], atol: 5e-5, rtol: 1e-4, "∂logit_scale")
     }
 }
+
+/// CLIPTrainer: AdamW steps against transformers, saving in the HF CLIPModel layout, initialization, guards.
+@Suite struct CLIPTrainerTests {
+    static func rows(_ ids: [Int32], _ b: Int, _ t: Int) -> [[Int]] { (0..<b).map { r in ids[(r * t)..<((r + 1) * t)].map { Int($0) } } }
+
+    /// Three AdamW steps (clipping at 1, weight decay, linear decay) within 1e-5 relative of transformers in float64.
+    @Test func adamWStepsMatchTransformers() throws {
+        let (ref, pixels, ids, b, t, options) = try CLIPTrainingTests.reference()
+        let trainer = try CLIPTrainer(model: try CLIPModel(folder: CLIPTrainingTests.folder.appendingPathComponent("clip")), options: options)
+        var losses: [Float] = []
+        for _ in 0..<3 { losses.append(try trainer.step(pixels: pixels, ids: Self.rows(ids, b, t)).loss) }
+        let expected = try ref.tensor("adamw_losses").scalars
+        let worst = expectClose(losses, expected, atol: 0, rtol: 1e-5, "AdamW losses")
+        #expect(trainer.step == 3)
+        print("CLIP trainer parity: 3-step losses \(losses) vs \(expected), max |Δ| \(worst)")
+    }
+
+    /// The saved folder holds exactly the tensors (names, shapes, F32) that transformers' save_pretrained writes,
+    /// a config.json with HF names, and loads back into our CLIPModel with the trainer's embeddings.
+    @Test func savedFolderMatchesTransformersLayoutAndLoadsBack() throws {
+        let (_, pixels, ids, b, t, options) = try CLIPTrainingTests.reference()
+        let folder = CLIPTrainingTests.folder
+        let trainer = try CLIPTrainer(model: try CLIPModel(folder: folder.appendingPathComponent("clip")), options: options)
+        try trainer.step(pixels: pixels, ids: Self.rows(ids, b, t))
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("clip-save-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let out = tmp.appendingPathComponent("clip")
+        try trainer.save(to: out)
+
+        let listing = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("hf_tensors.json"))) as? [String: [String: Any]] ?? [:]
+        let saved = try SafeTensorsFile(path: out.appendingPathComponent("model.safetensors").path)
+        #expect(!listing.isEmpty)
+        #expect(Set(saved.names) == Set(listing.keys), "names differ: \(Set(saved.names).symmetricDifference(listing.keys).sorted())")
+        for (name, entry) in listing {
+            let mine = try saved.entry(name)
+            #expect(mine.shape == (entry["shape"] as? [Int]), "\(name): \(mine.shape) vs \(entry["shape"] ?? "?")")
+            #expect(mine.dtype.rawValue == (entry["dtype"] as? String), "\(name)")
+        }
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any] ?? [:]
+        #expect(config["architectures"] as? [String] == ["CLIPModel"] && config["model_type"] as? String == "clip")
+        #expect(config["projection_dim"] as? Int == 24)
+        #expect(config["logit_scale_init_value"] as? Double == 2.6592)
+        let text = config["text_config"] as? [String: Any] ?? [:], vision = config["vision_config"] as? [String: Any] ?? [:]
+        #expect(text["hidden_size"] as? Int == 40 && text["num_attention_heads"] as? Int == 5 && text["eos_token_id"] as? Int == 60)
+        #expect(text["hidden_act"] as? String == "quick_gelu" && text["layer_norm_eps"] as? Double == 1e-5)
+        #expect(vision["hidden_size"] as? Int == 48 && vision["patch_size"] as? Int == 8 && vision["hidden_act"] as? String == "gelu")
+
+        let back = try CLIPModel(folder: out)
+        let mine = trainer.model
+        #expect(back.logitScale.scalars == mine.logitScale.scalars)
+        expectClose(try back.vision.embed(pixels: pixels).scalars, try mine.vision.embed(pixels: pixels).scalars, atol: 0, "image embeddings after reload")
+        expectClose(try back.text.embed(ids: ids, batch: b, tokens: t).scalars, try mine.text.embed(ids: ids, batch: b, tokens: t).scalars,
+                    atol: 0, "text embeddings after reload")
+        // the trained weights, not the fixture's, were saved
+        let original = try CLIPModel(folder: folder.appendingPathComponent("clip"))
+        #expect(try original.vision.embed(pixels: pixels).scalars != back.vision.embed(pixels: pixels).scalars)
+        // saving again replaces the folder
+        try trainer.save(to: out)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == ["clip"])
+    }
+
+    /// transformers' init statistics by name, and the same seed gives the same model.
+    @Test func freshModelHasTransformersInitStatistics() throws {
+        let config = CLIPConfig(
+            textConfig: CLIPTextConfig(hiddenSize: 64, intermediateSize: 128, attentionHeads: 4, layers: 3, maxPositions: 16, vocabSize: 200, eosTokenId: 199),
+            visionConfig: CLIPVisionConfig(hiddenSize: 96, intermediateSize: 160, attentionHeads: 4, layers: 2, imageSize: 32, patchSize: 8),
+            projectionDim: 32)
+        let options = TrainerOptions(learningRate: 1e-3, warmupSteps: 0, totalSteps: 1)
+        let trainer = try CLIPTrainer(config: config, seed: 5, options: options)
+        var checked = 0
+        trainer.visitParameters { name, shape, p in
+            let n = shape.reduce(1, *), values = (0..<n).map { Double(p[$0]) }
+            if name == "logit_scale" { #expect(abs(values[0] - 2.6592) < 1e-6); return }
+            if name.hasSuffix(".bias") { #expect(values.allSatisfy { $0 == 0 }, "\(name)"); return }
+            if name.contains("norm") { #expect(values.allSatisfy { $0 == 1 }, "\(name)"); return }
+            let text = name.hasPrefix("text"), c = text ? 64.0 : 96.0, l = text ? 3.0 : 2.0
+            var want = 0.02
+            if name.hasSuffix("class_embedding") || name.hasSuffix("out_proj.weight") { want = 1 / c.squareRoot() }
+            if name == "visual_projection.weight" { want = 1 / 96.0.squareRoot() }
+            if name == "text_projection.weight" { want = 1 / 64.0.squareRoot() }
+            if name.hasSuffix("q_proj.weight") || name.hasSuffix("k_proj.weight") || name.hasSuffix("v_proj.weight")
+                || name.hasSuffix("fc2.weight") { want = 1 / (c * 2 * l).squareRoot() }
+            if name.hasSuffix("fc1.weight") { want = 1 / (2 * c).squareRoot() }
+            let std = (values.map { $0 * $0 }.reduce(0, +) / Double(n)).squareRoot()
+            #expect(abs(std - want) < 0.15 * want, "\(name): std \(std), want \(want)")
+            checked += 1
+        }
+        #expect(checked > 20)
+        let again = try CLIPTrainer(config: config, seed: 5, options: options)
+        let ids: [Int32] = [0, 5, 9, 199]
+        #expect(try again.model.text.embed(ids: ids, batch: 1, tokens: 4).scalars == trainer.model.text.embed(ids: ids, batch: 1, tokens: 4).scalars)
+    }
+
+    @Test func badInputsAndNonFiniteLossAreRefused() throws {
+        let (_, pixels, ids, b, t, options) = try CLIPTrainingTests.reference()
+        var model = try CLIPModel(folder: CLIPTrainingTests.folder.appendingPathComponent("clip"))
+        let rows = Self.rows(ids, b, t)
+        let fine = try CLIPTrainer(model: model, options: options)
+        #expect(throws: TrainingError.self) { try fine.step(pixels: pixels, ids: Array(rows.prefix(3))) }
+        #expect(throws: TrainingError.self) { try fine.step(pixels: pixels, ids: rows.map { $0 + [70] }) }
+        #expect(throws: TrainingError.self) { try fine.step(pixels: pixels, ids: [[0, 99, 60]] + rows.dropFirst()) }
+        #expect(fine.step == 0)
+        model.visitParameters { name, _, p in if name == "logit_scale" { p[0] = .nan } }
+        let trainer = try CLIPTrainer(model: model, options: options)
+        do { try trainer.step(pixels: pixels, ids: rows); Issue.record("no error") } catch let e as TrainingError {
+            #expect(e == .nonFinite(step: 1, what: "loss (nan)"), "\(e)")
+        }
+        #expect(trainer.step == 0)
+    }
+}

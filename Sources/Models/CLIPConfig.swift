@@ -12,6 +12,8 @@ public struct CLIPTextConfig: Codable, Sendable {
     public var hiddenAct: Activation
     public var layerNormEps: Float
     public var eosTokenId: Int
+    /// Only carried into a saved config.json (transformers checks them against the vocabulary); unused here.
+    public var bosTokenId: Int?, padTokenId: Int?
     public var projectionDim: Int?
 
     enum CodingKeys: String, CodingKey {
@@ -19,6 +21,7 @@ public struct CLIPTextConfig: Codable, Sendable {
         case attentionHeads = "num_attention_heads", layers = "num_hidden_layers"
         case maxPositions = "max_position_embeddings", vocabSize = "vocab_size", hiddenAct = "hidden_act"
         case layerNormEps = "layer_norm_eps", eosTokenId = "eos_token_id", projectionDim = "projection_dim"
+        case bosTokenId = "bos_token_id", padTokenId = "pad_token_id"
     }
 
     public init(from d: Decoder) throws {
@@ -33,10 +36,14 @@ public struct CLIPTextConfig: Codable, Sendable {
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-5
         eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? 2
         projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim)
+        bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
     }
 
     public init(hiddenSize: Int, intermediateSize: Int, attentionHeads: Int, layers: Int, maxPositions: Int = 77,
-                vocabSize: Int = 49408, hiddenAct: Activation = .quickGelu, layerNormEps: Float = 1e-5, eosTokenId: Int = 2) {
+                vocabSize: Int = 49408, hiddenAct: Activation = .quickGelu, layerNormEps: Float = 1e-5, eosTokenId: Int = 2,
+                bosTokenId: Int? = nil, padTokenId: Int? = nil) {
+        self.bosTokenId = bosTokenId; self.padTokenId = padTokenId
         self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize; self.attentionHeads = attentionHeads
         self.layers = layers; self.maxPositions = maxPositions; self.vocabSize = vocabSize; self.hiddenAct = hiddenAct
         self.layerNormEps = layerNormEps; self.eosTokenId = eosTokenId

@@ -155,6 +155,37 @@ public final class CLIPTrainer {
         return (Float(loss), Float(lr))
     }
 
+    // MARK: the training loop
+
+    /// Trains for `options.totalSteps` updates on images with their captions: `captions[i]` holds the token ids
+    /// of image i's captions (each with start and end tokens, as `CLIPTokenizer.encode` writes them; at least one
+    /// per image). Each epoch visits the images in a seeded shuffle (`GPT2LanguageModelTrainer.epochOrder`),
+    /// in batches of `batchSize` consecutive images, each paired with one of its captions drawn by
+    /// (seed, epoch, image); the last partial batch of an epoch is dropped, so no image appears twice in a
+    /// batch (a repeat would be a false negative of the contrastive loss). `pixels` turns the batch's image
+    /// indices into a (B, channels, S, S) tensor. After each update `progress` gets the step (1-based), the loss
+    /// and the learning rate.
+    public func train(captions: [[[Int]]], batchSize: Int, seed: UInt64, pixels: ([Int]) throws -> Tensor,
+                      progress: (_ step: Int, _ loss: Float, _ learningRate: Float) -> Void = { _, _, _ in }) throws {
+        guard batchSize >= 2 else { throw TrainingError.invalidConfig("a contrastive batch needs at least 2 images, got \(batchSize)") }
+        guard captions.count >= batchSize else {
+            throw TrainingError.invalidInput("\(captions.count) images are fewer than one batch of \(batchSize)")
+        }
+        if let i = captions.firstIndex(where: \.isEmpty) { throw TrainingError.invalidInput("image \(i) has no caption") }
+        let perEpoch = captions.count / batchSize
+        while step < options.totalSteps {
+            let epoch = step / perEpoch, k = step % perEpoch
+            let order = GPT2LanguageModelTrainer.epochOrder(count: captions.count, epoch: epoch, seed: seed)
+            let images = Array(order[k * batchSize..<(k + 1) * batchSize])
+            let ids = images.map { i -> [Int] in
+                var rng = SeededRNG(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(i) &* 0xBF58_476D_1CE4_E5B9))
+                return captions[i][Int(rng.next() % UInt64(captions[i].count))]
+            }
+            let (loss, lr) = try self.step(pixels: try pixels(images), ids: ids)
+            progress(step, loss, lr)
+        }
+    }
+
     // MARK: saving
 
     /// Writes `folder/config.json` (CLIPConfig with HF names: text_config, vision_config, projection_dim,
@@ -162,8 +193,15 @@ public final class CLIPTrainer {
     /// `folder/model.safetensors` (every weight under transformers' CLIPModel name, the layout save_pretrained
     /// writes), loadable by `CLIPModel(folder:)` and transformers' CLIPModel.from_pretrained. Atomic:
     /// everything goes into a temporary folder beside `folder`, which is then renamed over it.
-    public func save(to folder: URL) throws {
+    /// With `tokenizer`, its vocab.json and merges.txt are copied in; `extraFiles` (name → contents, e.g. a
+    /// preprocessor_config.json) are written beside them, inside the same atomic replacement.
+    public func save(to folder: URL, tokenizer: URL? = nil, extraFiles: [String: Data] = [:]) throws {
         let fm = FileManager.default
+        if let tokenizer {
+            for name in ["vocab.json", "merges.txt"] where !fm.fileExists(atPath: tokenizer.appendingPathComponent(name).path) {
+                throw TrainingError.invalidConfig("\(tokenizer.appendingPathComponent(name).path): no such file (a tokenizer folder needs vocab.json and merges.txt)")
+            }
+        }
         var tensors: [String: Tensor] = [:]
         visitParameters { name, shape, p in tensors[name] = Tensor(copying: p, shape: shape) }
         let configData = try Self.configJSON(config)
@@ -174,6 +212,12 @@ public final class CLIPTrainer {
             try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
             try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: tmp.appendingPathComponent("model.safetensors"))
             try configData.write(to: tmp.appendingPathComponent("config.json"))
+            if let tokenizer {
+                for name in ["vocab.json", "merges.txt"] {
+                    try fm.copyItem(at: tokenizer.appendingPathComponent(name), to: tmp.appendingPathComponent(name))
+                }
+            }
+            for (name, data) in extraFiles { try data.write(to: tmp.appendingPathComponent(name)) }
             try AtomicWrite.replaceDirectory(folder, with: tmp)
         } catch {
             try? fm.removeItem(at: tmp)

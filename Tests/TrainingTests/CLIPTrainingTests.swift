@@ -217,3 +217,50 @@ import TestSupport
         #expect(trainer.step == 0)
     }
 }
+
+/// CLIPTrainer.train on a synthetic task: 16 images, each a distinct pattern, each with two captions naming it.
+@Suite struct CLIPTrainLoopTests {
+    static let config = CLIPConfig(
+        textConfig: CLIPTextConfig(hiddenSize: 32, intermediateSize: 64, attentionHeads: 4, layers: 1, maxPositions: 8, vocabSize: 40, eosTokenId: 39),
+        visionConfig: CLIPVisionConfig(hiddenSize: 32, intermediateSize: 64, attentionHeads: 4, layers: 1, imageSize: 8, patchSize: 4),
+        projectionDim: 16)
+
+    static func pixels(_ images: [Int]) -> Tensor {
+        var rng = SeededRNG(seed: 0)
+        let bank = (0..<16).map { _ in (0..<(3 * 64)).map { _ in Float(rng.normal()) } }
+        return Tensor(shape: [images.count, 3, 8, 8], values: images.flatMap { bank[$0] })
+    }
+
+    static let captions: [[[Int]]] = (0..<16).map { i in [[0, 1 + i, 39], [0, 20, 1 + i, 39]] }
+
+    /// 60 steps of batch 8 take the loss below a tenth of its start (measured 3.35 → 0.0055); each batch holds 8 distinct images;
+    /// the same seed repeats the run exactly.
+    @Test func trainingLowersTheLossAndIsReproducible() throws {
+        let options = TrainerOptions(learningRate: 3e-3, warmupSteps: 5, totalSteps: 60, weightDecay: 0, gradientClip: 1)
+        func run() throws -> [Float] {
+            let trainer = try CLIPTrainer(config: Self.config, seed: 1, options: options)
+            var losses: [Float] = []
+            try trainer.train(captions: Self.captions, batchSize: 8, seed: 2, pixels: { images in
+                #expect(Set(images).count == 8 && images.allSatisfy { (0..<16).contains($0) })
+                return Self.pixels(images)
+            }) { step, loss, _ in losses.append(loss); #expect(step == losses.count) }
+            #expect(trainer.step == 60)
+            return losses
+        }
+        let losses = try run()
+        let last = losses.suffix(5).reduce(0, +) / 5
+        print("CLIP synthetic training: first loss \(losses[0]), mean of last 5 \(last), ln 8 = \(log(8.0))")
+        // (the first loss is not ln 8: the fresh towers' embeddings are correlated, and exp(logit_scale) ≈ 14.3)
+        #expect(losses[0].isFinite && losses[0] > 1)
+        #expect(last < 0.1 * losses[0])
+        #expect(try run() == losses)
+    }
+
+    @Test func badLoopInputsAreRefused() throws {
+        let trainer = try CLIPTrainer(config: Self.config, seed: 1, options: TrainerOptions(learningRate: 1e-3, warmupSteps: 0, totalSteps: 2))
+        #expect(throws: TrainingError.self) { try trainer.train(captions: Self.captions, batchSize: 1, seed: 0, pixels: Self.pixels) }
+        #expect(throws: TrainingError.self) { try trainer.train(captions: Array(Self.captions.prefix(3)), batchSize: 4, seed: 0, pixels: Self.pixels) }
+        #expect(throws: TrainingError.self) { try trainer.train(captions: Self.captions + [[]], batchSize: 4, seed: 0, pixels: Self.pixels) }
+        #expect(trainer.step == 0)
+    }
+}

@@ -14,6 +14,7 @@ save_pretrained writes: the layout our saver must reproduce) and clip_training/r
 input_ids (4, 10) int64, pixel_values (4, 3, 32, 32), loss, image_embeds and text_embeds (unnormalized), the
 gradient of every parameter as "grad.NAME" (float64 computed, stored float32), and the losses of 3 AdamW steps
 (torch.optim.AdamW eps 1e-6, transformers' linear schedule, clip_grad_norm_) with OPTIONS in the metadata.
+Also checks (check_our_layout) that transformers loads a folder in the layout CLIPTrainer.save writes.
 """
 import json
 import os
@@ -60,6 +61,38 @@ def batch():
     return ids, pixels
 
 
+def check_our_layout(model):
+    """transformers loads a folder in the layout CLIPTrainer.save writes: only the config keys we write
+    (CLIPConfig's HF names, architectures, model types, projection_dim in each tower) and only the tensors our
+    visitor names. Asserts no missing or unexpected keys and identical embeddings."""
+    import tempfile
+    tc, vc = model.config.text_config, model.config.vision_config
+    ours = {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 24, "logit_scale_init_value": 2.6592,
+            "text_config": {"hidden_size": tc.hidden_size, "intermediate_size": tc.intermediate_size,
+                            "num_attention_heads": tc.num_attention_heads, "num_hidden_layers": tc.num_hidden_layers,
+                            "max_position_embeddings": tc.max_position_embeddings, "vocab_size": tc.vocab_size,
+                            "hidden_act": tc.hidden_act, "layer_norm_eps": 1e-05, "eos_token_id": EOS, "bos_token_id": 0,
+                            "pad_token_id": EOS, "projection_dim": 24, "model_type": "clip_text_model"},
+            "vision_config": {"hidden_size": vc.hidden_size, "intermediate_size": vc.intermediate_size,
+                              "num_attention_heads": vc.num_attention_heads, "num_hidden_layers": vc.num_hidden_layers,
+                              "image_size": vc.image_size, "patch_size": vc.patch_size, "num_channels": 3,
+                              "hidden_act": vc.hidden_act, "layer_norm_eps": 1e-05, "projection_dim": 24,
+                              "model_type": "clip_vision_model"}}
+    ids, pixels = batch()
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(ours, f)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, os.path.join(d, "model.safetensors"),
+                  metadata={"format": "pt"})
+        loaded, info = CLIPModel.from_pretrained(d, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    with torch.no_grad():
+        a = loaded.eval()(input_ids=ids, pixel_values=pixels, return_loss=True)
+        b = model(input_ids=ids, pixel_values=pixels, return_loss=True)
+    assert torch.equal(a.text_embeds, b.text_embeds) and torch.equal(a.image_embeds, b.image_embeds)
+    print("clip_training: transformers loads our layout (no missing/unexpected keys, identical embeddings)")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     model = make_clip()
@@ -70,6 +103,7 @@ def main():
     with open(os.path.join(OUT, "hf_tensors.json"), "w") as f:
         json.dump(listing, f, indent=1, sort_keys=True)
 
+    check_our_layout(model)
     ids, pixels = batch()
     m = make_clip().double()
     out = m(input_ids=ids, pixel_values=pixels.double(), return_loss=True)

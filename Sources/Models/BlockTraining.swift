@@ -2,8 +2,9 @@ import Foundation
 import Tensor
 import Layers
 
-// Training forward and backward of one pre-LN transformer block, shared by GPT-2's blocks (causal, GELU) and
-// the ClipCap Transformer mapper's layers (no mask, ReLU):
+// Training forward and backward of one pre-LN transformer block, shared by GPT-2's blocks (causal, GELU),
+// the ClipCap Transformer mapper's layers (no mask, ReLU) and CLIP's encoder layers (CLIPTraining.swift: the
+// text tower causal, the vision tower unmasked, quick_gelu or gelu, biased q/k/v fused as rows [q | k | v]):
 //   mid = x + proj(attn(ln1(x)));  out = mid + fc2(act(fc1(ln2(mid))))
 // The backward reads as the forward reversed (llm.c gpt2_backward, one layer). Weight gradients are
 // accumulated only when `grads` is non-nil: a frozen GPT-2 backpropagates to its input but never

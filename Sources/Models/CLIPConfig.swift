@@ -12,6 +12,8 @@ public struct CLIPTextConfig: Codable, Sendable {
     public var hiddenAct: Activation
     public var layerNormEps: Float
     public var eosTokenId: Int
+    /// Only carried into a saved config.json (transformers checks them against the vocabulary); unused here.
+    public var bosTokenId: Int?, padTokenId: Int?
     public var projectionDim: Int?
 
     enum CodingKeys: String, CodingKey {
@@ -19,6 +21,7 @@ public struct CLIPTextConfig: Codable, Sendable {
         case attentionHeads = "num_attention_heads", layers = "num_hidden_layers"
         case maxPositions = "max_position_embeddings", vocabSize = "vocab_size", hiddenAct = "hidden_act"
         case layerNormEps = "layer_norm_eps", eosTokenId = "eos_token_id", projectionDim = "projection_dim"
+        case bosTokenId = "bos_token_id", padTokenId = "pad_token_id"
     }
 
     public init(from d: Decoder) throws {
@@ -33,10 +36,14 @@ public struct CLIPTextConfig: Codable, Sendable {
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-5
         eosTokenId = try c.decodeIfPresent(Int.self, forKey: .eosTokenId) ?? 2
         projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim)
+        bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
     }
 
     public init(hiddenSize: Int, intermediateSize: Int, attentionHeads: Int, layers: Int, maxPositions: Int = 77,
-                vocabSize: Int = 49408, hiddenAct: Activation = .quickGelu, layerNormEps: Float = 1e-5, eosTokenId: Int = 2) {
+                vocabSize: Int = 49408, hiddenAct: Activation = .quickGelu, layerNormEps: Float = 1e-5, eosTokenId: Int = 2,
+                bosTokenId: Int? = nil, padTokenId: Int? = nil) {
+        self.bosTokenId = bosTokenId; self.padTokenId = padTokenId
         self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize; self.attentionHeads = attentionHeads
         self.layers = layers; self.maxPositions = maxPositions; self.vocabSize = vocabSize; self.hiddenAct = hiddenAct
         self.layerNormEps = layerNormEps; self.eosTokenId = eosTokenId
@@ -91,13 +98,17 @@ public struct CLIPConfig: Codable, Sendable {
     public var textConfig: CLIPTextConfig
     public var visionConfig: CLIPVisionConfig
     public var projectionDim: Int
+    /// The initial logit_scale (log of the inverse temperature) of a fresh model; transformers' default ln(1/0.07).
+    public var logitScaleInitValue: Float
 
     enum CodingKeys: String, CodingKey {
         case textConfig = "text_config", visionConfig = "vision_config", projectionDim = "projection_dim"
+        case logitScaleInitValue = "logit_scale_init_value"
     }
 
-    public init(textConfig: CLIPTextConfig, visionConfig: CLIPVisionConfig, projectionDim: Int) {
+    public init(textConfig: CLIPTextConfig, visionConfig: CLIPVisionConfig, projectionDim: Int, logitScaleInitValue: Float = 2.6592) {
         self.textConfig = textConfig; self.visionConfig = visionConfig; self.projectionDim = projectionDim
+        self.logitScaleInitValue = logitScaleInitValue
     }
 
     public init(from d: Decoder) throws {
@@ -105,6 +116,7 @@ public struct CLIPConfig: Codable, Sendable {
         textConfig = try c.decode(CLIPTextConfig.self, forKey: .textConfig)
         visionConfig = try c.decode(CLIPVisionConfig.self, forKey: .visionConfig)
         projectionDim = try c.decodeIfPresent(Int.self, forKey: .projectionDim) ?? 512
+        logitScaleInitValue = try c.decodeIfPresent(Float.self, forKey: .logitScaleInitValue) ?? 2.6592
     }
 
     public static func load(_ url: URL) throws -> CLIPConfig {

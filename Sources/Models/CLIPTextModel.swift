@@ -86,6 +86,15 @@ public struct CLIPTextModel {
 
     /// Token plus position embeddings, (B, T, C), after checking the ids.
     func embedTokens(ids: [Int32], batch b: Int, tokens t: Int) throws -> Tensor {
+        try validate(ids: ids, batch: b, tokens: t)
+        let c = config.hiddenSize
+        var x = Tensor(uninitialized: [b, t, c])
+        writeEmbeddings(ids: ids, batch: b, tokens: t, into: x.mutableData)
+        return x
+    }
+
+    /// Throws unless ids hold B·T in-vocabulary tokens with T ≤ max_position_embeddings.
+    func validate(ids: [Int32], batch b: Int, tokens t: Int) throws {
         guard ids.count == b * t else { throw ModelError.invalidInput("ids count \(ids.count) != batch \(b) × tokens \(t)") }
         guard t <= config.maxPositions else {
             throw ModelError.invalidInput("text of \(t) tokens exceeds max_position_embeddings \(config.maxPositions)")
@@ -93,15 +102,16 @@ public struct CLIPTextModel {
         if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
             throw ModelError.invalidInput("token id \(bad) is outside the vocabulary of \(config.vocabSize)")
         }
-        let c = config.hiddenSize
-        var x = Tensor(uninitialized: [b, t, c])
-        let xp = x.mutableData, te = tokenEmbedding.data, pe = positionEmbedding.data
+    }
+
+    /// x (B·T, C) = token_embedding[ids] + position_embedding[0..<T], for checked ids.
+    func writeEmbeddings(ids: [Int32], batch b: Int, tokens t: Int, into xp: UnsafeMutablePointer<Float>) {
+        let c = config.hiddenSize, te = tokenEmbedding.data, pe = positionEmbedding.data
         for r in 0..<b {
             for j in 0..<t {
                 let dst = xp + (r * t + j) * c, tok = te + Int(ids[r * t + j]) * c, pos = pe + j * c
                 for k in 0..<c { dst[k] = tok[k] + pos[k] }
             }
         }
-        return x
     }
 }

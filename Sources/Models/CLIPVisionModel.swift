@@ -88,22 +88,8 @@ public struct CLIPVisionModel {
     func patchEmbeddings(_ pixels: Tensor) -> Tensor {
         let s = config.imageSize, ps = config.patchSize, ch = config.channels, c = config.hiddenSize
         let b = pixels.shape[0], g = s / ps, np = g * g, t = np + 1, k = ch * ps * ps
-        // im2col: one row per patch, columns in the kernel's (channel, ky, kx) order.
         var cols = Tensor(uninitialized: [b * np, k])
-        let colp = cols.mutableData, pix = pixels.data
-        Parallel.forEachChunk(b * np, costPerItem: k) { range in
-            for row in range {
-                let img = row / np, py = (row % np) / g, px = row % g
-                var dst = colp + row * k
-                for cc in 0..<ch {
-                    for ky in 0..<ps {
-                        let src = pix + ((img * ch + cc) * s + py * ps + ky) * s + px * ps
-                        dst.update(from: src, count: ps)
-                        dst += ps
-                    }
-                }
-            }
-        }
+        im2col(pixels.data, batch: b, into: cols.mutableData)
         var patches = Tensor(uninitialized: [b * np, c])
         gemm(transB: true, m: b * np, n: c, k: k, a: cols.data, lda: k, b: patchWeight.data, ldb: k, c: patches.mutableData, ldc: c)
         var x = Tensor(uninitialized: [b, t, c])
@@ -117,5 +103,26 @@ public struct CLIPVisionModel {
         }
         preNorm.forward(x.data, rows: b * t, into: xp)
         return x
+    }
+
+    /// im2col for the patch-embedding conv: pixels (B, channels, S, S) → cols (B·patches, channels·P·P), one
+    /// row per patch (row-major over the patch grid), columns in the kernel's (channel, ky, kx) order, so
+    /// that the conv is cols·Wᵀ with W the (C, channels·P·P) flattened kernel.
+    func im2col(_ pix: UnsafePointer<Float>, batch b: Int, into colp: UnsafeMutablePointer<Float>) {
+        let s = config.imageSize, ps = config.patchSize, ch = config.channels
+        let g = s / ps, np = g * g, k = ch * ps * ps
+        Parallel.forEachChunk(b * np, costPerItem: k) { range in
+            for row in range {
+                let img = row / np, py = (row % np) / g, px = row % g
+                var dst = colp + row * k
+                for cc in 0..<ch {
+                    for ky in 0..<ps {
+                        let src = pix + ((img * ch + cc) * s + py * ps + ky) * s + px * ps
+                        dst.update(from: src, count: ps)
+                        dst += ps
+                    }
+                }
+            }
+        }
     }
 }

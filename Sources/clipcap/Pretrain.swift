@@ -5,12 +5,12 @@ import Models
 import Tokenizers
 import Training
 
-/// `clipcap pretrain gpt2`: language models trained by this framework (issue 7). `run()` only calls Training.
+/// `clipcap pretrain gpt2|clip`: models trained from scratch by this framework (issue 7). `run()` only calls Training.
 struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
         abstract: "Pretrain models from scratch on a dataset's captions.",
-        subcommands: [PretrainGPT2.self])
+        subcommands: [PretrainGPT2.self, PretrainCLIP.self])
 }
 
 /// `clipcap pretrain gpt2`: a small GPT-2 language model on captions, saved as a Hugging Face folder.

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Data
+import Dispatch
+import Foundation
+import Imaging
+import Models
+import Tensor
+import Tokenizers
+import Training
+
+/// `clipcap pretrain clip`: a small CLIP trained contrastively on a dataset's images and captions, saved as a
+/// Hugging Face CLIPModel folder. `run()` only calls library code.
+struct PretrainCLIP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clip",
+        abstract: "Train a small CLIP on a dataset's images and captions; save it as a Hugging Face CLIPModel folder.",
+        discussion: """
+        Both towers, both projections and the temperature (logit_scale) are trained with transformers' \
+        CLIPModel(return_loss=True) loss: the symmetric InfoNCE over a batch of B images and B captions. Each \
+        epoch visits the images of --split in a seeded shuffle, B at a time, each with one of its captions drawn \
+        at random (seeded); the last partial batch is dropped. Weights start from transformers' CLIP \
+        initialization (seeded); training uses AdamW with linear warmup over --warmup steps and linear decay to \
+        0 at the last step. Give --epochs or --steps (not both; default: 1 epoch). Captions are tokenized with \
+        the CLIP tokenizer of --tokenizer (vocab.json + merges.txt with <|startoftext|> and <|endoftext|>) and \
+        cut to --context tokens; images are resized and center-cropped to --image-size with CLIP's mean and std.
+
+        Writes OUT/config.json, OUT/model.safetensors (transformers' names; CLIPModel.from_pretrained loads it), \
+        OUT/preprocessor_config.json and copies of the tokenizer's vocab.json and merges.txt, atomically, so OUT \
+        serves as --clip for `clipcap embed`. Progress with the loss goes to stderr.
+
+        Exit status: 0 on success, 1 when an input cannot be read, training diverges (NaN/Inf) or the folder \
+        cannot be written, 2 on a usage error.
+        """)
+
+    @Option(help: "Dataset JSON with images and captions (a world's dataset.json, Karpathy format).")
+    var dataset: String
+    @Option(help: "Folder the dataset's image paths are relative to.")
+    var images: String
+    @Option(help: "CLIP tokenizer folder with vocab.json and merges.txt.")
+    var tokenizer: String
+    @Option(help: "Folder to write the model into.")
+    var out: String
+    @Option(help: "Split(s) of the dataset to train on, comma-separated.")
+    var split: String = "train"
+    @Option(name: .customLong("text-layers"), help: "Text encoder layers.")
+    var textLayers: Int = 2
+    @Option(name: .customLong("text-heads"), help: "Text attention heads.")
+    var textHeads: Int = 4
+    @Option(name: .customLong("text-width"), help: "Text width; a multiple of --text-heads (MLP: 4× the width).")
+    var textWidth: Int = 64
+    @Option(name: .customLong("vision-layers"), help: "Vision encoder layers.")
+    var visionLayers: Int = 2
+    @Option(name: .customLong("vision-heads"), help: "Vision attention heads.")
+    var visionHeads: Int = 4
+    @Option(name: .customLong("vision-width"), help: "Vision width; a multiple of --vision-heads (MLP: 4× the width).")
+    var visionWidth: Int = 64
+    @Option(name: .customLong("image-size"), help: "Input image side, in pixels.")
+    var imageSize: Int = 32
+    @Option(name: .customLong("patch-size"), help: "Patch side; divides --image-size.")
+    var patchSize: Int = 8
+    @Option(name: .customLong("projection-dim"), help: "Width of the shared embedding space.")
+    var projectionDim: Int = 32
+    @Option(help: "Text positions (max_position_embeddings): captions are cut to this many tokens.")
+    var context: Int = 32
+    @Option(name: .customLong("batch-size"), help: "Image–caption pairs per step (≥ 2).")
+    var batchSize: Int = 32
+    @Option(help: "Passes over the images.")
+    var epochs: Int?
+    @Option(help: "Optimizer steps (instead of --epochs).")
+    var steps: Int?
+    @Option(help: "Peak learning rate.")
+    var lr: Float = 5e-4
+    @Option(help: "Linear warmup steps.")
+    var warmup: Int = 100
+    @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay.")
+    var weightDecay: Float = 0.1
+    @Option(help: "Clip the global gradient norm to this value.")
+    var clip: Float?
+    @Option(help: "Seed of the initialization, the shuffles and the caption draws.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        for (flag, v) in [("--text-layers", textLayers), ("--text-heads", textHeads), ("--text-width", textWidth),
+                          ("--vision-layers", visionLayers), ("--vision-heads", visionHeads), ("--vision-width", visionWidth),
+                          ("--image-size", imageSize), ("--patch-size", patchSize), ("--projection-dim", projectionDim)] where v < 1 {
+            throw ValidationError("\(flag) must be positive")
+        }
+        guard textWidth % textHeads == 0 else { throw ValidationError("--text-width (\(textWidth)) must be a multiple of --text-heads (\(textHeads))") }
+        guard visionWidth % visionHeads == 0 else {
+            throw ValidationError("--vision-width (\(visionWidth)) must be a multiple of --vision-heads (\(visionHeads))")
+        }
+        guard imageSize % patchSize == 0 else { throw ValidationError("--patch-size (\(patchSize)) must divide --image-size (\(imageSize))") }
+        guard context >= 2 else { throw ValidationError("--context must be at least 2 (start and end tokens)") }
+        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
+        guard epochs == nil || steps == nil else { throw ValidationError("give --epochs or --steps, not both") }
+        if let epochs { guard epochs >= 1 else { throw ValidationError("--epochs must be positive") } }
+        if let steps { guard steps >= 1 else { throw ValidationError("--steps must be positive") } }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative") }
+        if let clip { guard clip.isFinite, clip > 0 else { throw ValidationError("--clip must be positive") } }
+        guard !splits.isEmpty else { throw ValidationError("--split names no split") }
+    }
+
+    private var splits: [String] {
+        split.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func run() throws {
+        let tokenizerURL = URL(fileURLWithPath: tokenizer), datasetURL = URL(fileURLWithPath: dataset)
+        let tok = try CLIPTokenizer(directory: tokenizerURL)
+        // images in dataset order, each with its captions' ids
+        let records = try Datasets.images(from: datasetURL, imagesRoot: URL(fileURLWithPath: images), splits: splits)
+        var byImage: [ItemID: [[Int]]] = [:]
+        for c in try Datasets.captions(from: datasetURL, splits: splits) {
+            byImage[c.imageId, default: []].append(tok.encode(c.caption, contextLength: context))
+        }
+        let paired = records.filter { byImage[$0.imageId] != nil }
+        let captions = paired.map { byImage[$0.imageId]! }
+        guard paired.count >= batchSize else {
+            throw TrainingError.invalidInput("split \(split) of \(dataset) has \(paired.count) captioned images, fewer than --batch-size \(batchSize)")
+        }
+        let total = steps ?? (epochs ?? 1) * (paired.count / batchSize)
+        let config = CLIPConfig(
+            textConfig: CLIPTextConfig(hiddenSize: textWidth, intermediateSize: 4 * textWidth, attentionHeads: textHeads, layers: textLayers,
+                                       maxPositions: context, vocabSize: tok.vocabularySize, eosTokenId: tok.endTokenId,
+                                       bosTokenId: tok.startTokenId, padTokenId: tok.padTokenId),
+            visionConfig: CLIPVisionConfig(hiddenSize: visionWidth, intermediateSize: 4 * visionWidth, attentionHeads: visionHeads,
+                                           layers: visionLayers, imageSize: imageSize, patchSize: patchSize),
+            projectionDim: projectionDim)
+        var processorConfig = CLIPImageProcessorConfig()
+        processorConfig.size = .shortestEdge(imageSize)
+        processorConfig.cropHeight = imageSize
+        processorConfig.cropWidth = imageSize
+        let processor = try CLIPImageProcessor(config: processorConfig)
+        let options = TrainerOptions(learningRate: lr, warmupSteps: warmup, totalSteps: total, weightDecay: weightDecay, gradientClip: clip)
+        let trainer = try CLIPTrainer(config: config, seed: seed, options: options)
+        let progress = ProgressLine("pretrain", total: total, unit: "steps")
+        try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
+            try Self.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
+        }) { _, loss, _ in
+            progress.note = String(format: "loss %.4f", loss)
+            progress.advance(by: 1)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try trainer.save(to: URL(fileURLWithPath: out), tokenizer: tokenizerURL,
+                         extraFiles: ["preprocessor_config.json": try encoder.encode(processorConfig)])
+        FileHandle.standardError.write(Data("trained \(total) steps on \(paired.count) images (\(captions.joined().count) captions); wrote \(out)\n".utf8))
+    }
+
+    /// Decodes and preprocesses images in parallel into one (B, 3, S, S) tensor; the first unreadable image is the error.
+    static func pixels(_ paths: [String], processor: CLIPImageProcessor, size s: Int) throws -> Tensor {
+        var pixels = Tensor(uninitialized: [paths.count, 3, s, s])
+        let dst = pixels.mutableData, perImage = 3 * s * s
+        var failures = [(any Error)?](repeating: nil, count: paths.count)
+        failures.withUnsafeMutableBufferPointer { fail in
+            DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+                do {
+                    let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paths[i]), alpha: processor.alpha)
+                    processor.preprocess(image, into: dst + i * perImage)
+                } catch {
+                    fail[i] = error
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        return pixels
+    }
+}

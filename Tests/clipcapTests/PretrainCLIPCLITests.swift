@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `clipcap pretrain clip` end to end on the demo dataset (8 images, 40 captions, the demo CLIP tokenizer):
+/// the saved folder serves `clipcap embed`, runs are reproducible, errors are one line with the right status.
+@Suite(.serialized) struct PretrainCLIPCLITests {
+    static let demo = CLITests.demo
+
+    static func args(out: URL, seed: String = "3") -> [String] {
+        ["pretrain", "clip", "--dataset", demo.appendingPathComponent("dataset.json").path, "--images", demo.path,
+         "--tokenizer", CLITests.demoCLIP.path, "--out", out.path, "--split", "train,val,test",
+         "--text-width", "32", "--vision-width", "48", "--vision-heads", "6", "--projection-dim", "16",
+         "--batch-size", "4", "--steps", "6", "--warmup", "1", "--lr", "1e-3", "--seed", seed]
+    }
+
+    @Test func help() throws {
+        let r = try CLITests.run(["pretrain", "clip", "--help"])
+        #expect(r.status == 0 && r.stdout.contains("USAGE") && r.stdout.contains("--image-size"), "\(r.stderr)")
+    }
+
+    @Test func pretrainsOnTheDemoAndWritesAHuggingFaceFolder() throws {
+        let dir = try CLITests.tempDir()
+        let out = dir.appendingPathComponent("clip")
+        let p = try CLITests.run(Self.args(out: out))
+        #expect(p.status == 0, "\(p.stderr)")
+        #expect(p.stderr.contains("pretrain 6/6 steps, loss "), "no progress with loss: \(p.stderr)")
+        #expect(p.stderr.contains("trained 6 steps on 8 images (40 captions)"), "\(p.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        #expect(names == ["config.json", "merges.txt", "model.safetensors", "preprocessor_config.json", "vocab.json"])
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any] ?? [:]
+        let text = config["text_config"] as? [String: Any] ?? [:], vision = config["vision_config"] as? [String: Any] ?? [:]
+        #expect(config["projection_dim"] as? Int == 16 && text["hidden_size"] as? Int == 32 && vision["hidden_size"] as? Int == 48)
+        #expect(text["vocab_size"] as? Int == 580 && text["eos_token_id"] as? Int == 579 && text["bos_token_id"] as? Int == 578)
+        #expect(vision["image_size"] as? Int == 32 && vision["patch_size"] as? Int == 8)
+        // the folder is a --clip for embed
+        let e = try CLITests.run(["embed", "text", "--clip", out.path, "--input", Self.demo.appendingPathComponent("captions.txt").path,
+                                  "--out", dir.appendingPathComponent("t.safetensors").path])
+        #expect(e.status == 0, "\(e.stderr)")
+        let i = try CLITests.run(["embed", "image", "--clip", out.path, "--input", Self.demo.appendingPathComponent("images").path,
+                                  "--out", dir.appendingPathComponent("i.safetensors").path])
+        #expect(i.status == 0, "\(i.stderr)")
+        // the same seed gives the same bytes; another seed does not
+        let again = dir.appendingPathComponent("clip2"), other = dir.appendingPathComponent("clip3")
+        #expect(try CLITests.run(Self.args(out: again)).status == 0)
+        #expect(try CLITests.run(Self.args(out: other, seed: "4")).status == 0)
+        let bytes = try Data(contentsOf: out.appendingPathComponent("model.safetensors"))
+        #expect(try Data(contentsOf: again.appendingPathComponent("model.safetensors")) == bytes)
+        #expect(try Data(contentsOf: other.appendingPathComponent("model.safetensors")) != bytes)
+    }
+
+    @Test func errorsAreOneLineWithTheRightStatus() throws {
+        let dir = try CLITests.tempDir()
+        let out = dir.appendingPathComponent("clip")
+        let one = try CLITests.run(Self.args(out: out) + ["--batch-size", "1"])
+        #expect(one.status == 2 && one.stderr.contains("--batch-size must be at least 2"), "\(one.stderr)")
+        let patch = try CLITests.run(Self.args(out: out) + ["--patch-size", "5"])
+        #expect(patch.status == 2 && patch.stderr.contains("must divide --image-size"), "\(patch.stderr)")
+        let heads = try CLITests.run(Self.args(out: out) + ["--vision-heads", "5"])
+        #expect(heads.status == 2 && heads.stderr.contains("multiple of --vision-heads"), "\(heads.stderr)")
+        try CLITests.expectFailure(["pretrain", "clip", "--dataset", dir.appendingPathComponent("none.json").path, "--images", dir.path,
+                                    "--tokenizer", CLITests.demoCLIP.path, "--out", out.path], mentions: ["none.json"], out: out)
+        try CLITests.expectFailure(Self.args(out: out) + ["--batch-size", "9"], mentions: ["fewer than --batch-size 9"], out: out)
+        try CLITests.expectFailure(["pretrain", "clip", "--dataset", Self.demo.appendingPathComponent("dataset.json").path,
+                                    "--images", dir.path, "--tokenizer", CLITests.demoCLIP.path, "--out", out.path,
+                                    "--split", "train,val,test", "--batch-size", "4", "--steps", "1"], mentions: ["shape_0"], out: out)
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+}

@@ -9,7 +9,7 @@ import Models
 // Legend: B pairs, T longest caption, D projection_dim.
 
 /// Trains every weight of a CLIPModel contrastively with AdamW.
-public final class CLIPTrainer {
+public final class CLIPTrainer: TrainedParameters {
     public let options: TrainerOptions
     /// Optimizer steps taken so far.
     public internal(set) var step: Int = 0
@@ -82,18 +82,6 @@ public final class CLIPTrainer {
 
     /// The gradient of every weight, under the same names and order as `visitParameters`.
     public func visitGradients(_ body: ParameterVisitor) rethrows { try grads.visitParameters(body) }
-
-    func parameterSlots() -> [ParameterSlot] {
-        var slots: [ParameterSlot] = []
-        visitParameters { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
-        return slots
-    }
-
-    func gradientSlots() -> [ParameterSlot] {
-        var slots: [ParameterSlot] = []
-        visitGradients { slots.append(ParameterSlot(name: $0, shape: $1, values: $2)) }
-        return slots
-    }
 
     // MARK: forward and backward
 

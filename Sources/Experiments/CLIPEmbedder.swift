@@ -45,29 +45,35 @@ public enum CLIPEmbedder {
                 reason: "crop size \(processor.config.cropHeight)×\(processor.config.cropWidth) does not match the vision tower's image_size \(s)")
         }
         var out = Tensor(uninitialized: [paths.count, d])
-        let perImage = 3 * s * s
         var start = 0
         while start < paths.count {
             let count = min(batchSize, paths.count - start)
-            var pixels = Tensor(uninitialized: [count, 3, s, s])
-            let dst = pixels.mutableData
-            var failures = [(any Error)?](repeating: nil, count: count)
-            failures.withUnsafeMutableBufferPointer { fail in
-                DispatchQueue.concurrentPerform(iterations: count) { i in
-                    do {
-                        let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paths[start + i]), alpha: processor.alpha)
-                        processor.preprocess(image, into: dst + i * perImage)
-                    } catch {
-                        fail[i] = error
-                    }
-                }
-            }
-            if let failure = failures.compactMap({ $0 }).first { throw failure }
+            let pixels = try Self.pixels(Array(paths[start..<(start + count)]), processor: processor, size: s)
             let embeddings = try model.vision.embed(pixels: pixels)
             (out.mutableData + start * d).update(from: embeddings.data, count: count * d)
             start += count
             progress?(count)
         }
         return out
+    }
+
+    /// Decodes and preprocesses `paths` in parallel straight into one (B, 3, S, S) tensor; the first
+    /// unreadable image is the error, naming its file.
+    public static func pixels(_ paths: [String], processor: CLIPImageProcessor, size s: Int) throws -> Tensor {
+        var pixels = Tensor(uninitialized: [paths.count, 3, s, s])
+        let dst = pixels.mutableData, perImage = 3 * s * s
+        var failures = [(any Error)?](repeating: nil, count: paths.count)
+        failures.withUnsafeMutableBufferPointer { fail in
+            DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+                do {
+                    let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paths[i]), alpha: processor.alpha)
+                    processor.preprocess(image, into: dst + i * perImage)
+                } catch {
+                    fail[i] = error
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        return pixels
     }
 }

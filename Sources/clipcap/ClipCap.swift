@@ -10,6 +10,11 @@ struct ClipCap: ParsableCommand {
         subcommands: [Embed.self, Train.self, Caption.self, Decode.self, Evaluate.self, Gap.self, Run.self, Export.self, Bench.self, WorldCommand.self, Pretrain.self])
 }
 
+/// The names of a comma-separated option value (`--split train,restval`), trimmed, empty names dropped.
+func commaList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
 /// A usage error found after parsing (a bad combination of options, an unknown kind): exit status 2.
 struct UsageError: Error, CustomStringConvertible {
     let description: String

@@ -59,7 +59,7 @@ struct Evaluate: ParsableCommand {
                 throw ValidationError("\(flag): no such file: \(path)")
             }
         }
-        if let split, splits(split).isEmpty { throw ValidationError("--split names no split") }
+        if let split, commaList(split).isEmpty { throw ValidationError("--split names no split") }
         if let out, let perImage, URL(fileURLWithPath: out).standardizedFileURL == URL(fileURLWithPath: perImage).standardizedFileURL {
             throw ValidationError("--out and --per-image name the same file: \(out)")
         }
@@ -68,7 +68,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let images = try EvaluationInputs.load(results: URL(fileURLWithPath: results),
                                                references: URL(fileURLWithPath: references),
-                                               splits: split.map(splits), allowEmptyCaptions: allowEmpty)
+                                               splits: split.map(commaList), allowEmptyCaptions: allowEmpty)
         let evaluator = CaptionEvaluator(metrics: try selectedMetrics(),
                                          meteorJar: meteorJar.map { URL(fileURLWithPath: $0) },
                                          spiceJar: spiceJar.map { URL(fileURLWithPath: $0) },
@@ -102,9 +102,5 @@ struct Evaluate: ParsableCommand {
         }
         guard !selected.isEmpty else { throw ValidationError("--metrics names no metric") }
         return selected
-    }
-
-    private func splits(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

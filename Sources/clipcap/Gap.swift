@@ -224,7 +224,7 @@ struct GapMixupCommand: ParsableCommand {
     }
 
     func parsedMetrics() throws -> [CaptionMetric] {
-        let names = metrics.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let names = commaList(metrics)
         let parsed = try names.map { name -> CaptionMetric in
             guard let m = CaptionMetric(name: name) else { throw ValidationError("--metrics: unknown metric '\(name)'") }
             return m

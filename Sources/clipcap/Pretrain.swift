@@ -73,19 +73,10 @@ struct PretrainGPT2: ParsableCommand {
         }
         guard width % heads == 0 else { throw ValidationError("--width (\(width)) must be a multiple of --heads (\(heads))") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
-        guard epochs == nil || steps == nil else { throw ValidationError("give --epochs or --steps, not both") }
-        if let epochs { guard epochs >= 1 else { throw ValidationError("--epochs must be positive") } }
-        if let steps { guard steps >= 1 else { throw ValidationError("--steps must be positive") } }
-        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
-        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative") }
-        if let clip { guard clip.isFinite, clip > 0 else { throw ValidationError("--clip must be positive") } }
-        guard !splits.isEmpty else { throw ValidationError("--split names no split") }
+        try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
-    private var splits: [String] {
-        split.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
+    private var splits: [String] { commaList(split) }
 
     func run() throws {
         let tokenizerURL = URL(fileURLWithPath: tokenizer)
@@ -107,4 +98,17 @@ struct PretrainGPT2: ParsableCommand {
         try trainer.save(to: URL(fileURLWithPath: out), tokenizer: tokenizerURL)
         FileHandle.standardError.write(Data("trained \(total) steps on \(rows.count) captions (vocabulary \(config.vocabSize)); wrote \(out)\n".utf8))
     }
+}
+
+/// The checks both pretrain commands make on their schedule and optimizer options.
+func validatePretraining(epochs: Int?, steps: Int?, lr: Float, warmup: Int, weightDecay: Float, clip: Float?,
+                         splits: [String]) throws {
+        guard epochs == nil || steps == nil else { throw ValidationError("give --epochs or --steps, not both") }
+        if let epochs { guard epochs >= 1 else { throw ValidationError("--epochs must be positive") } }
+        if let steps { guard steps >= 1 else { throw ValidationError("--steps must be positive") } }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
+        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative") }
+        if let clip { guard clip.isFinite, clip > 0 else { throw ValidationError("--clip must be positive") } }
+        guard !splits.isEmpty else { throw ValidationError("--split names no split") }
 }

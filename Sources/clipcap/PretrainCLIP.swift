@@ -1,6 +1,6 @@
 import ArgumentParser
 import Data
-import Dispatch
+import Experiments
 import Foundation
 import Imaging
 import Models
@@ -92,19 +92,10 @@ struct PretrainCLIP: ParsableCommand {
         guard imageSize % patchSize == 0 else { throw ValidationError("--patch-size (\(patchSize)) must divide --image-size (\(imageSize))") }
         guard context >= 2 else { throw ValidationError("--context must be at least 2 (start and end tokens)") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
-        guard epochs == nil || steps == nil else { throw ValidationError("give --epochs or --steps, not both") }
-        if let epochs { guard epochs >= 1 else { throw ValidationError("--epochs must be positive") } }
-        if let steps { guard steps >= 1 else { throw ValidationError("--steps must be positive") } }
-        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
-        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
-        guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative") }
-        if let clip { guard clip.isFinite, clip > 0 else { throw ValidationError("--clip must be positive") } }
-        guard !splits.isEmpty else { throw ValidationError("--split names no split") }
+        try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
-    private var splits: [String] {
-        split.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
+    private var splits: [String] { commaList(split) }
 
     func run() throws {
         let tokenizerURL = URL(fileURLWithPath: tokenizer), datasetURL = URL(fileURLWithPath: dataset)
@@ -137,7 +128,7 @@ struct PretrainCLIP: ParsableCommand {
         let trainer = try CLIPTrainer(config: config, seed: seed, options: options)
         let progress = ProgressLine("pretrain", total: total, unit: "steps")
         try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
-            try Self.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
+            try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
         }) { _, loss, _ in
             progress.note = String(format: "loss %.4f", loss)
             progress.advance(by: 1)
@@ -147,24 +138,5 @@ struct PretrainCLIP: ParsableCommand {
         try trainer.save(to: URL(fileURLWithPath: out), tokenizer: tokenizerURL,
                          extraFiles: ["preprocessor_config.json": try encoder.encode(processorConfig)])
         FileHandle.standardError.write(Data("trained \(total) steps on \(paired.count) images (\(captions.joined().count) captions); wrote \(out)\n".utf8))
-    }
-
-    /// Decodes and preprocesses images in parallel into one (B, 3, S, S) tensor; the first unreadable image is the error.
-    static func pixels(_ paths: [String], processor: CLIPImageProcessor, size s: Int) throws -> Tensor {
-        var pixels = Tensor(uninitialized: [paths.count, 3, s, s])
-        let dst = pixels.mutableData, perImage = 3 * s * s
-        var failures = [(any Error)?](repeating: nil, count: paths.count)
-        failures.withUnsafeMutableBufferPointer { fail in
-            DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-                do {
-                    let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paths[i]), alpha: processor.alpha)
-                    processor.preprocess(image, into: dst + i * perImage)
-                } catch {
-                    fail[i] = error
-                }
-            }
-        }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
-        return pixels
     }
 }

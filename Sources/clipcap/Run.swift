@@ -36,7 +36,7 @@ struct Run: ParsableCommand {
 
     func selectedStages() throws -> [ExperimentRunner.Stage] {
         guard let stages else { return ExperimentRunner.Stage.allCases }
-        let names = stages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let names = commaList(stages)
         let parsed = try names.map { name -> ExperimentRunner.Stage in
             guard let stage = ExperimentRunner.Stage(rawValue: name) else {
                 throw ValidationError("unknown stage '\(name)' in --stages (expected embed, train, decode, evaluate, gap)")

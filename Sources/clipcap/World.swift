@@ -131,9 +131,7 @@ struct WorldBPE: ParsableCommand {
         guard !splits.isEmpty else { throw ValidationError("--split names no split") }
     }
 
-    private var splits: [String] {
-        split.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
+    private var splits: [String] { commaList(split) }
 
     func run() throws {
         let captions = try Datasets.captions(from: URL(fileURLWithPath: dataset), splits: splits).map(\.caption)

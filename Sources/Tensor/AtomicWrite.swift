@@ -47,4 +47,21 @@ public enum AtomicWrite {
         }
         if existed { try? fm.removeItem(at: old) }
     }
+
+    /// Builds a folder atomically: `fill` writes into a temporary sibling folder, which then replaces
+    /// `folder` (`replaceDirectory`). If `fill` throws, the temporary folder is removed and `folder` is
+    /// left as it was.
+    public static func writeDirectory(at folder: URL, _ fill: (URL) throws -> Void) throws {
+        let fm = FileManager.default, parent = folder.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let tmp = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+            try fill(tmp)
+            try replaceDirectory(folder, with: tmp)
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw error
+        }
+    }
 }

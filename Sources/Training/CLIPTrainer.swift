@@ -193,11 +193,7 @@ public final class CLIPTrainer: TrainedParameters {
         var tensors: [String: Tensor] = [:]
         visitParameters { name, shape, p in tensors[name] = Tensor(copying: p, shape: shape) }
         let configData = try Self.configJSON(config)
-        let parent = folder.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let tmp = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+        try AtomicWrite.writeDirectory(at: folder) { tmp in
             try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: tmp.appendingPathComponent("model.safetensors"))
             try configData.write(to: tmp.appendingPathComponent("config.json"))
             if let tokenizer {
@@ -206,10 +202,6 @@ public final class CLIPTrainer: TrainedParameters {
                 }
             }
             for (name, data) in extraFiles { try data.write(to: tmp.appendingPathComponent(name)) }
-            try AtomicWrite.replaceDirectory(folder, with: tmp)
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw error
         }
     }
 

@@ -22,20 +22,12 @@ extension GPT2LanguageModelTrainer {
         visitParameters { name, shape, p in tensors["transformer." + name] = Tensor(copying: p, shape: shape) }
         let configData = try Self.configJSON(config)
 
-        let parent = folder.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let tmp = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+        try AtomicWrite.writeDirectory(at: folder) { tmp in
             try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: tmp.appendingPathComponent("model.safetensors"))
             try configData.write(to: tmp.appendingPathComponent("config.json"))
             for name in ["vocab.json", "merges.txt"] {
                 try fm.copyItem(at: tokenizer.appendingPathComponent(name), to: tmp.appendingPathComponent(name))
             }
-            try AtomicWrite.replaceDirectory(folder, with: tmp)
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw error
         }
     }
 

@@ -27,17 +27,9 @@ extension ClipCapTrainer {
         visitParameters { name, shape, p in tensors[name] = Tensor(copying: p, shape: shape) }
         if let wte = tensors["gpt.transformer.wte.weight"] { tensors["gpt.lm_head.weight"] = wte }
 
-        let fm = FileManager.default, parent = folder.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let tmp = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+        try AtomicWrite.writeDirectory(at: folder) { tmp in
             try SafeTensorsWriter.write(tensors, metadata: ["format": "pt"], to: tmp.appendingPathComponent("model.safetensors"))
             try saved.write(to: tmp.appendingPathComponent("clipcap.json"))
-            try AtomicWrite.replaceDirectory(folder, with: tmp)
-        } catch {
-            try? fm.removeItem(at: tmp)
-            throw error
         }
     }
 

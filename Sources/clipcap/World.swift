@@ -107,12 +107,15 @@ struct WorldScore: ParsableCommand {
 struct WorldBPE: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bpe",
-        abstract: "Learn a GPT-2-format byte-level BPE (vocab.json, merges.txt) from a dataset's captions.",
+        abstract: "Learn a byte-level BPE (vocab.json, merges.txt) for GPT-2 or CLIP from a dataset's captions.",
         discussion: """
         Reads the captions of --split in --dataset (a Karpathy split JSON or COCO captions), splits them \
-        with GPT-2's pre-tokenizer and learns up to --merges merges, most frequent pair first (ties to the \
-        smaller ids), stopping early when no pair occurs twice. Writes OUT/vocab.json (256 byte tokens, \
-        the merges, then <|endoftext|>) and OUT/merges.txt, each atomically; GPT2Tokenizer loads the folder.
+        with the pre-tokenizer of --format and learns up to --merges merges, most frequent pair first (ties \
+        to the smaller ids), stopping early when no pair occurs twice. Writes OUT/vocab.json and \
+        OUT/merges.txt, each atomically. gpt2: 256 byte tokens, the merges, then <|endoftext|>; GPT-2's \
+        tokenizer loads the folder. clip: captions are lowercased, each word's last symbol carries </w>; \
+        256 byte tokens, the same with </w>, the merges, then <|startoftext|> and <|endoftext|>; CLIP's \
+        tokenizer loads the folder (use it as --tokenizer of `clipcap pretrain clip`).
 
         Exit status: 0 on success, 1 when the dataset cannot be read or the folder written, 2 on a usage error.
         """)
@@ -125,8 +128,11 @@ struct WorldBPE: ParsableCommand {
     var merges: Int = 1000
     @Option(help: "Split(s) of the dataset to learn from, comma-separated.")
     var split: String = "train"
+    @Option(help: "Vocabulary format: gpt2 or clip.")
+    var format: String = "gpt2"
 
     func validate() throws {
+        guard BPETrainer.Format(rawValue: format) != nil else { throw ValidationError("--format must be gpt2 or clip, not \(format)") }
         guard merges >= 0 else { throw ValidationError("--merges must not be negative") }
         guard !splits.isEmpty else { throw ValidationError("--split names no split") }
     }
@@ -135,7 +141,7 @@ struct WorldBPE: ParsableCommand {
 
     func run() throws {
         let captions = try Datasets.captions(from: URL(fileURLWithPath: dataset), splits: splits).map(\.caption)
-        let trainer = BPETrainer(texts: captions, mergeCount: merges)
+        let trainer = BPETrainer(texts: captions, mergeCount: merges, format: BPETrainer.Format(rawValue: format) ?? .gpt2)
         try trainer.write(to: URL(fileURLWithPath: out))
         FileHandle.standardError.write(Data("learned \(trainer.merges.count) merges from \(captions.count) captions; vocabulary of \(trainer.tokens.count) tokens in \(out)\n".utf8))
     }

@@ -53,4 +53,30 @@ import Tokenizers
         // "ab" twice: merge a+b; " ab" once after that... pairs left: (Ġ, ab) once → stop.
         #expect(tiny.merges.map { $0.left + " " + $0.right } == ["a b"])
     }
+
+    /// CLIP's format: lowercased words whose last symbol carries `</w>`, the `</w>` twins of the 256 bytes, and
+    /// `<|startoftext|>`, `<|endoftext|>` last; `CLIPTokenizer` loads it. (The shipped world's CLIP vocabulary is
+    /// also checked against transformers' CLIPTokenizer in `WorldCheckpointTests`.)
+    @Test func learnsCLIPFormat() throws {
+        let trainer = BPETrainer(texts: Self.captions.map { $0.uppercased() }, mergeCount: 60, format: .clip)
+        // These captions have 40 pairs that occur twice or more; training stops there.
+        #expect(trainer.merges.count == 40 && trainer.tokens.count == 512 + 40 + 2)
+        #expect(trainer.merges.prefix(3).map { $0.left + " " + $0.right } == ["r e", "l e</w>", "r e</w>"])
+        #expect(trainer.tokens[256] == "!</w>" && trainer.tokens.suffix(2) == ["<|startoftext|>", "<|endoftext|>"])
+        #expect(trainer.merges.allSatisfy { !$0.left.hasSuffix("</w>") })  // `</w>` only ends a token
+        let dir = try folder()
+        try trainer.write(to: dir)
+        let tokenizer = try CLIPTokenizer(directory: dir)
+        #expect(tokenizer.startTokenId == 552 && tokenizer.endTokenId == 553)
+        for text in Self.captions {
+            let ids = tokenizer.encode(text.uppercased())
+            #expect(ids.first == 552 && ids.last == 553)
+            #expect(tokenizer.decode(ids, skipSpecialTokens: true) == text.replacingOccurrences(of: ",", with: " ,"))
+        }
+        // " red" occurs 3 times as a word, so it is one token with </w>.
+        let red = tokenizer.encode("red")
+        #expect(red.count == 3 && trainer.tokens[red[1]] == "red</w>")
+        // Words seen twice or more are whole tokens: "a red circle" is 3 ids between the specials.
+        #expect(tokenizer.encode("a red circle").count == 5)
+    }
 }

@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "World", dependencies: ["Tensor", "Data", "CImageCodecs"], swiftSettings: optimize),
         .target(name: "Training", dependencies: ["Tensor", "Layers", "Models", "Tokenizers", "Data"], swiftSettings: optimize),
         // Manifests (DESIGN §9), the stage runner and reports.
-        .target(name: "Experiments", dependencies: ["Tensor", "Models", "Tokenizers", "Imaging", "Data", "Training", "Decoding", "Metrics", "GapAnalysis", "Plots",
+        .target(name: "Experiments", dependencies: ["Tensor", "Models", "Tokenizers", "Imaging", "Data", "Training", "Decoding", "Metrics", "GapAnalysis", "Plots", "World",
                                                    .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         .executableTarget(
             name: "clipcap",

@@ -8,6 +8,7 @@ import Plots
 import Tensor
 import Tokenizers
 import Training
+import World
 
 /// `clipcap run`: a manifest's stages, in order, into `runs/NAME/` (DESIGN.md §8).
 ///
@@ -226,8 +227,9 @@ public final class ExperimentRunner {
         }
     }
 
-    func evaluator() -> CaptionEvaluator {
-        CaptionEvaluator(metrics: manifest.evaluate.metrics, notice: { [log] in log.line("evaluate: \($0)") })
+    func scorer() throws -> RunScorer {
+        RunScorer(evaluator: CaptionEvaluator(metrics: manifest.evaluate.metrics, notice: { [log] in log.line("evaluate: \($0)") }),
+                  attributes: try manifest.data.attributes.map { try WorldAttributes.read(URL(fileURLWithPath: $0)) })
     }
 
     func references() throws -> EvaluationInputs.References {
@@ -237,7 +239,7 @@ public final class ExperimentRunner {
     /// Scores results against the eval split's references.
     func score(_ results: [EvaluationInputs.Result], label: String) throws -> CaptionScores {
         let images = try EvaluationInputs.pair(results, resultsFile: label, references: try references(), referencesFile: datasetURL.path)
-        return try evaluator().evaluate(images)
+        return try scorer().evaluate(images, label: label)
     }
 
     func evaluateStage() throws {
@@ -245,7 +247,7 @@ public final class ExperimentRunner {
             throw RunError.missingInput(stage: "evaluate", path: results.path, hint: "run the decode stage first")
         }
         let metrics = path("metrics.csv")
-        try stage("evaluate", inputs: [try keys(["evaluate", "data.dataset", "data.eval_split"]), Self.fingerprint(datasetURL),
+        try stage("evaluate", inputs: [try keys(["evaluate", "data.dataset", "data.eval_split", "data.attributes"]), Self.fingerprint(datasetURL),
                                        Self.fingerprint(results)], outputs: [metrics]) {
             let scores = try score(try EvaluationInputs.readResults(results, allowEmptyCaptions: true), label: results.path)
             try scores.writeCSV(to: metrics)
@@ -270,7 +272,7 @@ public final class ExperimentRunner {
                 log.line("gap stats: " + stats.csvRows.map { $0.joined(separator: " ") }.joined(separator: ", "))
             }
         }
-        let scored = try decodeInputs + [try keys(["evaluate", "data.dataset", "data.eval_split"]), Self.fingerprint(datasetURL)]
+        let scored = try decodeInputs + [try keys(["evaluate", "data.dataset", "data.eval_split", "data.attributes"]), Self.fingerprint(datasetURL)]
         if !g.align.isEmpty {
             try stage("gap align", inputs: [try keys(["gap.align"])] + stores + scored, outputs: [path("gap/alignment.csv"), path("plots/alignment.svg")]) {
                 try alignmentStudy()
@@ -294,7 +296,7 @@ public final class ExperimentRunner {
                 }
                 let sweep = MixupSweep(models: models, strategy: manifest.decodingStrategy,
                                        maxLength: manifest.decode.maxLength, stop: manifest.decode.stop, startWords: manifest.decode.start,
-                                       evaluator: evaluator())
+                                       scorer: try scorer())
                 let rows = try sweep.run(pairs: pairs, imageIds: try gap.imageIds(of: pairs), references: try references(),
                                          referencesFile: datasetURL.path, lambdas: g.mixup.lambdas) { [log] row in
                     log.line(String(format: "gap mixup λ=%.3g: ", row.lambda) + row.scores.keys.sorted().map { String(format: "%@ %.4f", $0, row.scores[$0]!) }.joined(separator: ", "))

@@ -44,11 +44,14 @@ public struct Manifest: Codable, Equatable, Sendable {
         public var trainSplit = ["train", "restval"]
         /// Default `test`. The split decoded and evaluated.
         public var evalSplit = "test"
+        /// Default null. A world's `attributes.json` (`clipcap world generate`): when set, the evaluate stage
+        /// and the mixup sweep add attribute accuracy (attribute, shape, colour, relation) beside the COCO metrics.
+        public var attributes: String?
 
         public init() {}
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case dataset, images, trainSplit = "train_split", evalSplit = "eval_split"
+            case dataset, images, trainSplit = "train_split", evalSplit = "eval_split", attributes
         }
     }
 

@@ -57,6 +57,7 @@ extension Manifest.DataSettings {
             throw ManifestIssue(path: c.path(.trainSplit), kind: .invalid(expected: "at least one split name"))
         }
         evalSplit = try c.value(.evalSplit, or: evalSplit)
+        attributes = try c.decodeIfPresent(String.self, forKey: .attributes)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -65,6 +66,7 @@ extension Manifest.DataSettings {
         try c.encode(images, forKey: .images)
         try c.encode(trainSplit, forKey: .trainSplit)
         try c.encode(evalSplit, forKey: .evalSplit)
+        try c.encodeOrNull(attributes, forKey: .attributes)
     }
 }
 

@@ -19,7 +19,8 @@ extension Manifest {
     ///   training store and `eval_image` always, `eval_text` when gap statistics, alignments, the mixup
     ///   sweep or `decode.align` use text embeddings;
     /// - `data.images` when an image store must be computed (`eval_image`, or `train` under modality image);
-    /// - `model.init` when set (a folder with `model.safetensors`).
+    /// - `model.init` when set (a folder with `model.safetensors`);
+    /// - `data.attributes` when set (a world's `attributes.json`).
     public func missingPaths(relativeTo base: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) -> [ManifestError] {
         let fm = FileManager.default
         func url(_ path: String) -> URL { path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path) }
@@ -52,6 +53,10 @@ extension Manifest {
         }
         if imageStoreMissing, !exists(data.images, folder: true) {
             problems.append(.missingPath(key: "data.images", path: data.images, hint: Self.imagesHint(data.images)))
+        }
+        if let attributes = data.attributes, !exists(attributes, folder: false) {
+            problems.append(.missingPath(key: "data.attributes", path: attributes,
+                hint: "data.attributes names a world's attributes.json (clipcap world generate writes it); generate the world or set data.attributes: null"))
         }
         if clipNeeded { checkpoint("model.clip", model.clip) }
         checkpoint("model.gpt2", model.gpt2)

@@ -35,6 +35,8 @@ public struct MixupSweep {
         public var model: String
         public var images: Int
         public var scores: [String: Double]
+        /// The score columns, in the CSV's order (pycocoevalcap's, then any others such as attribute accuracy).
+        public var columns: [String]
         /// The captions, in the order of the sweep's image ids.
         public var captions: [String]
     }
@@ -46,13 +48,13 @@ public struct MixupSweep {
     public var stop: StopRule?
     public var startWords: String
     public var batchSize: Int
-    public var evaluator: CaptionEvaluator
+    public var scorer: RunScorer
 
     public init(models: [Model], strategy: DecodingStrategy = .beam(width: 5), maxLength: Int = DecodingOptions.defaultMaxLength,
                 stop: StopRule? = nil, startWords: String = "", batchSize: Int = 32,
-                evaluator: CaptionEvaluator = CaptionEvaluator(metrics: [.bleu, .rougeL, .cider])) {
+                scorer: RunScorer = RunScorer(evaluator: CaptionEvaluator(metrics: [.bleu, .rougeL, .cider]))) {
         self.models = models; self.strategy = strategy; self.maxLength = maxLength; self.stop = stop
-        self.startWords = startWords; self.batchSize = batchSize; self.evaluator = evaluator
+        self.startWords = startWords; self.batchSize = batchSize; self.scorer = scorer
     }
 
     /// Runs the sweep. `imageIds[k]` names pair k (`pairs.imageRows[k]`'s image); every one must have
@@ -70,10 +72,11 @@ public struct MixupSweep {
             for (model, option) in zip(models, options) {
                 let captions = try model.captioner.captions(for: z, options: option, batchSize: batchSize)
                 let results = zip(imageIds, captions).map { EvaluationInputs.Result(imageId: $0, caption: $1) }
-                let images = try EvaluationInputs.pair(results, resultsFile: "mixup λ=\(lambda) \(model.name)",
-                                                       references: references, referencesFile: referencesFile)
-                let scores = try evaluator.evaluate(images)
-                let row = Row(lambda: lambda, model: model.name, images: images.count, scores: scores.corpus, captions: captions)
+                let label = "mixup λ=\(lambda) \(model.name)"
+                let images = try EvaluationInputs.pair(results, resultsFile: label, references: references, referencesFile: referencesFile)
+                let scores = try scorer.evaluate(images, label: label)
+                let row = Row(lambda: lambda, model: model.name, images: images.count, scores: scores.corpus,
+                              columns: scores.columns, captions: captions)
                 rows.append(row)
                 try progress?(row)
             }
@@ -89,9 +92,11 @@ public struct MixupSweep {
         return (URL(fileURLWithPath: spec).standardizedFileURL.lastPathComponent, spec)
     }
 
-    /// `lambda,model,images` then pycocoevalcap's metric columns present in the rows, in its order; atomically.
+    /// `lambda,model,images` then the score columns of the rows (pycocoevalcap's in its order, then others
+    /// such as attribute accuracy), atomically.
     public static func writeCSV(_ rows: [Row], to url: URL) throws {
-        let columns = CaptionMetric.columnOrder.filter { c in rows.contains { $0.scores[c] != nil } }
+        var columns: [String] = []
+        for row in rows { for c in row.columns where !columns.contains(c) { columns.append(c) } }
         let table = rows.map { row in
             ["\(row.lambda)", row.model, "\(row.images)"] + columns.map { c in row.scores[c].map { String(format: "%.6f", $0) } ?? "" }
         }

@@ -22,6 +22,8 @@ public struct GapStats: Sendable, Equatable {
     public var crossCosine: Double
     /// The linear probe's held-out accuracy at telling images from texts (see `LinearProbe`).
     public var probe: LinearProbe.Result?
+    /// Image ↔ caption retrieval recall over the matched pairs (nil without pairs).
+    public var retrieval: Retrieval?
 
     /// Computes the statistics. `image` [N, D] and `text` [M, D] may be raw: rows are L2-normalized here
     /// (normalizing unit rows again changes nothing but rounding). `pairs` defaults to none. The probe is
@@ -51,7 +53,8 @@ public struct GapStats: Sendable, Equatable {
         return GapStats(imageCount: n, textCount: m, dimension: d, centroidGap: gap.squareRoot(),
                         matchedCosine: matched, matchedImages: pairs.matchedImageCount, matchedPairs: pairs.pairCount,
                         imageConeCosine: coneCosine(x, mean: mi), textConeCosine: coneCosine(t, mean: mt),
-                        crossCosine: cross, probe: probeResult)
+                        crossCosine: cross, probe: probeResult,
+                        retrieval: Retrieval.compute(image: x, text: t, pairs: pairs))
     }
 
     /// For each image row with captions (in row order), the mean cosine to its captions. Rows need not be
@@ -96,6 +99,7 @@ public struct GapStats: Sendable, Equatable {
             rows.append(["probe_train_rows", "\(probe.trainRows)"])
             rows.append(["probe_test_rows", "\(probe.testRows)"])
         }
+        if let retrieval { rows += retrieval.csvRows }
         return rows
     }
 }

@@ -56,6 +56,8 @@ public struct CaptionScores: Sendable, Equatable {
     public var corpus: [String: Double]
     /// `perImage[column][i]` scores `imageIds[i]`.
     public var perImage: [String: [Double]]
+    /// Columns added by `add(_:corpus:perImage:)`, which follow pycocoevalcap's in `columns`.
+    private var extraColumns: [String] = []
 
     public init(imageIds: [ItemID]) {
         self.imageIds = imageIds
@@ -67,7 +69,15 @@ public struct CaptionScores: Sendable, Equatable {
     mutating func set(_ column: String, corpus value: Double, perImage values: [Double]) {
         corpus[column] = value
         perImage[column] = values
-        columns = CaptionMetric.columnOrder.filter { corpus[$0] != nil }
+        columns = CaptionMetric.columnOrder.filter { corpus[$0] != nil } + extraColumns
+    }
+
+    /// Adds a score that is not one of pycocoevalcap's (such as a world's attribute accuracy) after its
+    /// columns; `values` scores `imageIds` in order (NaN where the score does not apply to an image).
+    public mutating func add(_ column: String, corpus value: Double, perImage values: [Double]) {
+        precondition(values.count == imageIds.count, "one value per image")
+        if !extraColumns.contains(column) { extraColumns.append(column) }
+        set(column, corpus: value, perImage: values)
     }
 }
 

@@ -103,6 +103,19 @@ public struct AttributeScores: Equatable, Sendable {
     /// Of those, images whose scene has a relation.
     public var relationImages: Int
 
+    /// The fractions over `verdicts` (at least one).
+    public init(_ verdicts: [AttributeVerdict]) {
+        let n = Double(verdicts.count)
+        func fraction(_ ok: (AttributeVerdict) -> Bool) -> Double { Double(verdicts.filter(ok).count) / n }
+        let related = verdicts.compactMap(\.relation)
+        attributeAccuracy = fraction(\.correct)
+        shapeAccuracy = fraction(\.shape)
+        colourAccuracy = fraction(\.colour)
+        relationAccuracy = related.isEmpty ? nil : Double(related.filter { $0 }.count) / Double(related.count)
+        images = verdicts.count
+        relationImages = related.count
+    }
+
     /// CSV header and row (DESIGN.md §4): attribute_accuracy, shape_accuracy, colour_accuracy,
     /// relation_accuracy (left out when not computed), images.
     public var csv: (header: [String], row: [String]) {
@@ -153,28 +166,26 @@ public enum AttributeAccuracy {
     /// `resultsFile` names the results in errors.
     public static func score(_ results: [(imageId: ItemID, caption: String)], attributes: WorldAttributes,
                              resultsFile: String) throws -> AttributeScores {
+        AttributeScores(try verdicts(results, attributes: attributes, resultsFile: resultsFile))
+    }
+
+    /// The verdict for each of `results`, in order. Throws for an image the attributes do not describe, an
+    /// image captioned twice, or no results, naming `resultsFile`.
+    public static func verdicts(_ results: [(imageId: ItemID, caption: String)], attributes: WorldAttributes,
+                                resultsFile: String) throws -> [AttributeVerdict] {
         var truthById: [Int: WorldAttributes.Image] = [:]
         for image in attributes.images { truthById[image.imgid] = image }
         var seen = Set<Int>()
-        var correct = 0, shapes = 0, colours = 0, relations = 0, relationImages = 0
-        for (id, caption) in results {
+        let out = try results.map { (id, caption) in
             guard case .int(let imgid) = id, let truth = truthById[imgid] else {
                 throw WorldError.unknownImage(file: resultsFile, imageId: id.description)
             }
             guard seen.insert(imgid).inserted else {
                 throw WorldError.malformed(file: resultsFile, reason: "image \(imgid) has more than one caption")
             }
-            let v = verdict(caption: caption, truth: truth)
-            correct += v.correct ? 1 : 0
-            shapes += v.shape ? 1 : 0
-            colours += v.colour ? 1 : 0
-            if let r = v.relation { relationImages += 1; relations += r ? 1 : 0 }
+            return verdict(caption: caption, truth: truth)
         }
         guard !results.isEmpty else { throw WorldError.malformed(file: resultsFile, reason: "no results") }
-        let n = Double(results.count)
-        return AttributeScores(attributeAccuracy: Double(correct) / n, shapeAccuracy: Double(shapes) / n,
-                               colourAccuracy: Double(colours) / n,
-                               relationAccuracy: relationImages > 0 ? Double(relations) / Double(relationImages) : nil,
-                               images: results.count, relationImages: relationImages)
+        return out
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import GapAnalysis
 import Metrics
 import Plots
+import World
 
 /// `clipcap gap stats|align`: the CLIP modality gap, measured and closed (DESIGN.md §6, §7).
 /// `run()` only reads the stores, calls GapAnalysis, and writes what it returns.
@@ -203,6 +204,8 @@ struct GapMixupCommand: ParsableCommand {
     @Option(help: "Metric column drawn by --plot.") var plotMetric = "CIDEr"
     @Option(help: "Also write each row's captions as a COCO results JSON into this folder (mixup-MODEL-lambdaL.json).")
     var results: String?
+    @Option(help: "A world's attributes.json: add attribute accuracy columns (attribute, shape, colour, relation).")
+    var attributes: String?
     @Flag(help: "Mix the embeddings as stored, without L2-normalizing them first.") var raw = false
     @OptionGroup var decoding: DecodingFlags
 
@@ -242,7 +245,9 @@ struct GapMixupCommand: ParsableCommand {
         let evaluator = CaptionEvaluator(metrics: try parsedMetrics(),
                                          notice: { line in FileHandle.standardError.write(Data("clipcap: \(line)\n".utf8)) })
         let sweep = MixupSweep(models: models, strategy: decoding.strategy, maxLength: decoding.maxLength, stop: decoding.stopRule,
-                               startWords: decoding.start, batchSize: decoding.batchSize, evaluator: evaluator)
+                               startWords: decoding.start, batchSize: decoding.batchSize,
+                               scorer: RunScorer(evaluator: evaluator,
+                                                 attributes: try attributes.map { try WorldAttributes.read(URL(fileURLWithPath: $0)) }))
         let start = Date()
         let resultsFolder = results.map { URL(fileURLWithPath: $0) }
         if let resultsFolder { try FileManager.default.createDirectory(at: resultsFolder, withIntermediateDirectories: true) }

@@ -56,7 +56,7 @@ extension Manifest {
         }
         if let attributes = data.attributes, !exists(attributes, folder: false) {
             problems.append(.missingPath(key: "data.attributes", path: attributes,
-                hint: "data.attributes names a world's attributes.json (clipcap world generate writes it); generate the world or set data.attributes: null"))
+                hint: Self.worldHint(attributes) ?? "data.attributes names a world's attributes.json (clipcap world generate writes it); set it to one or to null"))
         }
         if clipNeeded { checkpoint("model.clip", model.clip) }
         checkpoint("model.gpt2", model.gpt2)
@@ -84,6 +84,7 @@ extension Manifest {
 
     /// The Karpathy split JSONs by their usual names; any other dataset is the user's own file.
     static func datasetHint(_ path: String) -> String {
+        if let world = worldHint(path) { return world }
         let name = (path as NSString).lastPathComponent
         if ["dataset_coco.json", "dataset_flickr30k.json", "dataset_flickr8k.json"].contains(name) {
             return "download the Karpathy split JSON (caption_datasets.zip from https://cs.stanford.edu/people/karpathy/deepimagesent/) and put \(name) at \(path)"
@@ -91,8 +92,16 @@ extension Manifest {
         return "data.dataset must be a Karpathy split JSON, a COCO captions JSON, a Flickr token file, or a CSV/JSONL of captions"
     }
 
+    /// For a file of a generated world (a folder named `world`, as in the demo manifests): how to generate it.
+    static func worldHint(_ path: String) -> String? {
+        let folder = (path as NSString).deletingLastPathComponent
+        guard (folder as NSString).lastPathComponent == "world" else { return nil }
+        return "generate the built-in world first: clipcap world generate --out \(folder) --images 10000 --seed 0 (scripts/demo.sh does this)"
+    }
+
     /// The image sets by their usual folder names.
     static func imagesHint(_ path: String) -> String {
+        if let world = worldHint(path + "/dataset.json") { return world }
         if path.contains("coco") {
             return "download the COCO 2014 images (train2014.zip and val2014.zip from https://cocodataset.org) and unzip them into \(path) (train2014/, val2014/)"
         }

@@ -4,7 +4,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `clipcap run`'s stage logic on the demo manifest (a few training steps): every stage runs once, a rerun
+/// `clipcap run`'s stage logic on the demo manifest pointed at the tiny random-weight fixture world in
+/// Experiments/demo (a few training steps): every stage runs once, a rerun
 /// skips them all, and a changed decode key reruns decode and what reads its outputs, never embed or train.
 @Suite(.serialized) struct RunnerTests {
     static let repository = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
@@ -13,7 +14,8 @@ import TestSupport
     func manifest(_ overrides: [String]) throws -> Manifest {
         let demo = Self.repository.appendingPathComponent("Experiments/demo").path
         return try Manifest.load(file: Self.repository.appendingPathComponent("Experiments/demo.yaml"),
-                                 overrides: ["train.epochs=2", "train.save_every=3", "gap.align=[mean]", "gap.mixup.lambdas=[0.0,1.0]",
+                                 overrides: ["train.epochs=2", "train.max_steps=6", "train.batch_size=10", "train.save_every=3",
+                                             "gap.align=[mean]", "gap.mixup.lambdas=[0.0,1.0]", "gap.mixup.models=[]", "data.attributes=null",
                                              "data.dataset=\(demo)/dataset.json", "data.images=\(demo)", "model.clip=\(demo)/clip",
                                              "model.gpt2=\(demo)/gpt2"] + overrides)
     }

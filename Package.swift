@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "GapAnalysisTests", dependencies: ["GapAnalysis", "Tensor", "Data", "TestSupport"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Layers", "Tensor", "Tokenizers", "Data", "World", "TestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Models", "Data", "Decoding", "GapAnalysis", "Metrics", "Tensor", "TestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Models", "Data", "Decoding", "GapAnalysis", "Metrics", "Tensor", "TestSupport", "World", "Imaging", "Tokenizers"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Models", "Tensor", "Tokenizers", "TestSupport"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Data", "Imaging", "Tensor", "TestSupport"]),
         // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).

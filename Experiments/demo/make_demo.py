@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the small default that the README's main job runs on (dev-only; torch + transformers + pillow).
+"""Writes the tiny random-weight fixture set in Experiments/demo that tests run the pipeline on (RunnerTests,
+the CLI tests; dev-only: torch + transformers + pillow). The README's main job runs on the trained built-in
+world instead (Experiments/demo.yaml, Experiments/world).
 
     python3 Experiments/demo/make_demo.py
 
@@ -9,8 +11,8 @@
 - images/: a few rendered shape images (PNG and JPEG).
 - clip/: a small CLIP in HF layout (config.json, model.safetensors, vocab.json, merges.txt,
   preprocessor_config.json) with SEEDED RANDOM weights and a CLIP-format BPE vocabulary learned from
-  captions.txt. Its embeddings exercise the whole pipeline but carry no meaning; trained weights for the
-  demo world come with issue 7's `clipcap pretrain`.
+  captions.txt. Its embeddings exercise the whole pipeline but carry no meaning (the trained world CLIP is
+  Experiments/world/clip).
 - gpt2/: a small GPT-2 in HF layout (config.json, model.safetensors, vocab.json, merges.txt) with SEEDED
   RANDOM weights and a GPT-2-format byte-level BPE vocabulary learned from captions.txt, ending in
   <|endoftext|>. `python3 Experiments/demo/make_demo.py gpt2` rewrites only this folder.

@@ -299,7 +299,8 @@ public final class ExperimentRunner {
                                        scorer: try scorer())
                 let rows = try sweep.run(pairs: pairs, imageIds: try gap.imageIds(of: pairs), references: try references(),
                                          referencesFile: datasetURL.path, lambdas: g.mixup.lambdas) { [log] row in
-                    log.line(String(format: "gap mixup λ=%.3g: ", row.lambda) + row.scores.keys.sorted().map { String(format: "%@ %.4f", $0, row.scores[$0]!) }.joined(separator: ", "))
+                    log.line(String(format: "gap mixup λ=%.3g %@: ", row.lambda, row.model)
+                             + row.columns.map { String(format: "%@ %.4f", $0, row.scores[$0] ?? .nan) }.joined(separator: ", "))
                 }
                 try MixupSweep.writeCSV(rows, to: path("gap/mixup.csv"))
                 try MixupSweep.curve(rows, metric: rows.first?.scores["CIDEr"] != nil ? "CIDEr" : (rows.first?.scores.keys.sorted().first ?? "CIDEr"))

@@ -21,4 +21,5 @@ bin=.build/release/clipcap
 "$bin" run Experiments/demo.yaml "$@"
 "$bin" export notebook runs/demo --out Notebooks-export/demo.ipynb
 "$bin" export notebook runs/demo --out Notebooks-export/demo.md
+cp runs/demo/plots/gap_scatter.svg Notebooks-export/demo_gap_scatter.svg   # the README's picture
 echo "demo: runs/demo, runs/demo-supervised and runs/demo-same hold the runs; Notebooks-export/demo.ipynb and demo.md report them"

@@ -2,13 +2,14 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `clipcap train` end to end on the demo manifest: a run killed in training and resumed with --resume
+/// `clipcap train` end to end on the demo manifest (pointed at the tiny random-weight set in Experiments/demo): a run killed in training and resumed with --resume
 /// reaches the same losses, bit for bit, as an uninterrupted run with the same seed; bad manifests and
 /// overrides are one-line usage errors.
 @Suite(.serialized) struct TrainCLITests {
     static var settings: [String] {
         let demo = CLITests.demo.path
-        return ["--set", "train.epochs=6", "--set", "train.save_every=2", "--set", "data.dataset=\(demo)/dataset.json",
+        return ["--set", "train.epochs=6", "--set", "train.max_steps=18", "--set", "train.batch_size=10", "--set", "train.save_every=2",
+                "--set", "data.attributes=null", "--set", "gap.mixup.models=[]", "--set", "data.dataset=\(demo)/dataset.json",
                 "--set", "data.images=\(demo)", "--set", "model.clip=\(demo)/clip", "--set", "model.gpt2=\(demo)/gpt2"]
     }
 

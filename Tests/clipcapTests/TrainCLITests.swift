@@ -71,7 +71,8 @@ import TestSupport
         let split = try CLITests.run(["run", manifest, "--runs", dir.appendingPathComponent("runs").path] + Self.settings + ["--set", "data.eval_split=nope"])
         #expect(split.status == 1 && split.stderr.contains("for splits [nope]") && split.stderr.split(separator: "\n").count == 1, "\(split.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs/demo/stages").path), "no stage ran")
-        let missing = try CLITests.run(["run", manifest, "--runs", dir.appendingPathComponent("runs").path, "--set", "model.gpt2=/nonexistent/gpt2"])
+        let missing = try CLITests.run(["run", manifest, "--runs", dir.appendingPathComponent("runs").path] + Self.settings
+                                       + ["--set", "model.gpt2=/nonexistent/gpt2"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/gpt2") && missing.stderr.split(separator: "\n").count == 1)
     }
 }

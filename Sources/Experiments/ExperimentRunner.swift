@@ -331,8 +331,7 @@ public final class ExperimentRunner {
                      scores.columns.map { String(format: "%@ %.4f", $0, scores.corpus[$0] ?? .nan) }.joined(separator: ", "))
             table.append((method.rawValue, scores))
         }
-        var columns: [String] = []
-        for row in table { for c in row.1.columns where !columns.contains(c) { columns.append(c) } }
+        let columns = RunScorer.columns(table.map(\.1.columns))
         try CSVWriter.write(header: ["method"] + columns,
                             rows: table.map { row in [row.0] + columns.map { c in row.1.corpus[c].map { String(format: "%.6f", $0) } ?? "" } },
                             to: path("gap/alignment.csv"))

@@ -95,8 +95,7 @@ public struct MixupSweep {
     /// `lambda,model,images` then the score columns of the rows (pycocoevalcap's in its order, then others
     /// such as attribute accuracy), atomically.
     public static func writeCSV(_ rows: [Row], to url: URL) throws {
-        var columns: [String] = []
-        for row in rows { for c in row.columns where !columns.contains(c) { columns.append(c) } }
+        let columns = RunScorer.columns(rows.map(\.columns))
         let table = rows.map { row in
             ["\(row.lambda)", row.model, "\(row.images)"] + columns.map { c in row.scores[c].map { String(format: "%.6f", $0) } ?? "" }
         }

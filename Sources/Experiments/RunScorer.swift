@@ -34,4 +34,11 @@ public struct RunScorer: Sendable {
         }
         return scores
     }
+
+    /// The columns of several scorings in one table's order: each column where it first appears.
+    static func columns(_ lists: [[String]]) -> [String] {
+        var out: [String] = []
+        for list in lists { for c in list where !out.contains(c) { out.append(c) } }
+        return out
+    }
 }

@@ -87,3 +87,27 @@ extension TrainedParameters {
         return slots
     }
 }
+
+/// A trainer that updates its parameters with AdamW from the gradients it accumulated: the ClipCap, CLIP and
+/// GPT-2 language-model trainers share their optimizer step through it.
+protocol AdamWTrainer: TrainedParameters {
+    var options: TrainerOptions { get }
+    var step: Int { get set }
+    var adam: AdamW { get set }
+    var gradientsAreZero: Bool { get set }
+}
+
+extension AdamWTrainer {
+    /// The update after the gradients of a batch whose loss is `loss`: throws TrainingError.nonFinite(step:what:)
+    /// without updating when the loss or any gradient is NaN or ±Inf, clips the global norm when the options
+    /// say so, then takes one AdamW step at the schedule's learning rate. Returns the loss and that rate.
+    func applyGradients(loss: Double) throws -> (loss: Float, learningRate: Float) {
+        let g = gradientSlots()
+        try checkFiniteAndClip(loss: loss, gradients: g, step: step + 1, maxNorm: options.gradientClip)
+        let lr = options.learningRate(step: step)
+        adam.update(parameters: parameterSlots(), gradients: g, learningRate: lr, weightDecay: options.weightDecay)
+        gradientsAreZero = true
+        step += 1
+        return (Float(loss), Float(lr))
+    }
+}

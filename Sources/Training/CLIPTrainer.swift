@@ -9,7 +9,7 @@ import Models
 // Legend: B pairs, T longest caption, D projection_dim.
 
 /// Trains every weight of a CLIPModel contrastively with AdamW.
-public final class CLIPTrainer: TrainedParameters {
+public final class CLIPTrainer: AdamWTrainer {
     public let options: TrainerOptions
     /// Optimizer steps taken so far.
     public internal(set) var step: Int = 0
@@ -133,14 +133,7 @@ public final class CLIPTrainer: TrainedParameters {
     /// is NaN or ±Inf.
     @discardableResult
     public func step(pixels: Tensor, ids: [[Int]]) throws -> (loss: Float, learningRate: Float) {
-        let loss = try computeGradients(pixels: pixels, ids: ids)
-        let g = gradientSlots()
-        try checkFiniteAndClip(loss: loss, gradients: g, step: step + 1, maxNorm: options.gradientClip)
-        let lr = options.learningRate(step: step)
-        adam.update(parameters: parameterSlots(), gradients: g, learningRate: lr, weightDecay: options.weightDecay)
-        gradientsAreZero = true
-        step += 1
-        return (Float(loss), Float(lr))
+        try applyGradients(loss: try computeGradients(pixels: pixels, ids: ids))
     }
 
     // MARK: the training loop

@@ -12,7 +12,7 @@ import Models
 ///
 /// Frozen GPT-2 (`gpt2Mode: .frozen`): gradients flow through GPT-2 to the prefix, but no GPT-2 weight
 /// gradient is ever allocated or computed, and only the mapper is updated and saved.
-public final class ClipCapTrainer: TrainedParameters {
+public final class ClipCapTrainer: AdamWTrainer {
     public let config: ClipCapConfig
     public let options: TrainerOptions
     /// Optimizer steps taken so far.
@@ -191,13 +191,6 @@ public final class ClipCapTrainer: TrainedParameters {
     /// computed before the update and the learning rate used. Throws TrainingError.nonFinite(step:what:)
     /// without updating when the loss or any gradient is NaN or ±Inf.
     public func step(inputs: Tensor, targets: [[Int]]) throws -> (loss: Float, learningRate: Float) {
-        let loss = try computeGradients(inputs: inputs, targets: targets)
-        let grads = gradientSlots()
-        try checkFiniteAndClip(loss: loss, gradients: grads, step: step + 1, maxNorm: options.gradientClip)
-        let lr = options.learningRate(step: step)
-        adam.update(parameters: parameterSlots(), gradients: grads, learningRate: lr, weightDecay: options.weightDecay)
-        gradientsAreZero = true
-        step += 1
-        return (Float(loss), Float(lr))
+        try applyGradients(loss: try computeGradients(inputs: inputs, targets: targets))
     }
 }

@@ -10,7 +10,7 @@ import Tokenizers
 // Legend: B batch, T = longest row − 1 input positions, C width, V vocabulary.
 
 /// Trains every weight of a GPT-2 language model with AdamW and transformers' linear warmup/decay.
-public final class GPT2LanguageModelTrainer: TrainedParameters {
+public final class GPT2LanguageModelTrainer: AdamWTrainer {
     public let options: TrainerOptions
     /// Optimizer steps taken so far.
     public internal(set) var step: Int = 0
@@ -119,14 +119,7 @@ public final class GPT2LanguageModelTrainer: TrainedParameters {
     /// rate used. Throws TrainingError.nonFinite(step:what:) without updating when the loss or any gradient
     /// is NaN or ±Inf.
     public func step(rows: [[Int]]) throws -> (loss: Float, learningRate: Float) {
-        let loss = try computeGradients(rows: rows)
-        let g = gradientSlots()
-        try checkFiniteAndClip(loss: loss, gradients: g, step: step + 1, maxNorm: options.gradientClip)
-        let lr = options.learningRate(step: step)
-        adam.update(parameters: parameterSlots(), gradients: g, learningRate: lr, weightDecay: options.weightDecay)
-        gradientsAreZero = true
-        step += 1
-        return (Float(loss), Float(lr))
+        try applyGradients(loss: try computeGradients(rows: rows))
     }
 
     // MARK: the training loop

@@ -13,12 +13,28 @@ public struct WorldConfig: Codable, Equatable, Sendable {
     public var objectCountWeights: [Double] = [1, 2, 2]
     /// Gap kept between objects and between an object and the border, in units of the image side.
     public var margin: Double = 0.03
+    /// Object centres lie on a grid of this many pixels (0: anywhere). A grid matched to a ViT's patches
+    /// shows each shape to the patch embedding as one of a few pixel patterns, which a small tower trained
+    /// on a CPU learns; at arbitrary sub-patch offsets it learns colour but not shape.
+    public var positionGrid: Int = 8
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case imageSize = "image_size", smallRadius = "small_radius", largeRadius = "large_radius",
-             colourJitter = "colour_jitter", objectCountWeights = "object_count_weights", margin
+             colourJitter = "colour_jitter", objectCountWeights = "object_count_weights", margin,
+             positionGrid = "position_grid"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try c.decode(Int.self, forKey: .imageSize)
+        smallRadius = try c.decode(Double.self, forKey: .smallRadius)
+        largeRadius = try c.decode(Double.self, forKey: .largeRadius)
+        colourJitter = try c.decode(Int.self, forKey: .colourJitter)
+        objectCountWeights = try c.decode([Double].self, forKey: .objectCountWeights)
+        margin = try c.decode(Double.self, forKey: .margin)
+        positionGrid = try c.decodeIfPresent(Int.self, forKey: .positionGrid) ?? 0   // worlds written before the grid
     }
 
     /// The circumradius of an object of `size`, in units of the image side.
@@ -101,7 +117,13 @@ public struct SceneSampler: Sendable {
     /// A centre coordinate that keeps an object of radius `r` inside the image, with the margin.
     private func coordinate(_ r: Double, _ rng: inout SeededRNG) -> Double {
         let low = r + config.margin, high = 1 - r - config.margin
-        return high > low ? low + (high - low) * rng.uniform() : 0.5
+        let u = high > low ? low + (high - low) * rng.uniform() : 0.5
+        guard config.positionGrid > 0 else { return u }
+        // the grid point nearest u that keeps the object inside; the nearest one to the centre if none does
+        let step = Double(config.positionGrid) / Double(config.imageSize)
+        let first = (low / step).rounded(.up), last = (high / step).rounded(.down)
+        guard first <= last else { return (0.5 / step).rounded() * step }
+        return min(max((u / step).rounded(), first), last) * step
     }
 
     private func jitter(_ colour: Colour, _ rng: inout SeededRNG) -> [UInt8] {

@@ -66,6 +66,29 @@ import TestSupport
         }
     }
 
+    @Test func centresLieOnThePositionGrid() throws {
+        // Default: every centre on the 8-px grid of a 64-px image (the shipped CLIP's patches).
+        let onGrid = { (o: WorldObject, grid: Double) in
+            abs((o.x * 64 / grid).rounded() - o.x * 64 / grid) < 1e-9 && abs((o.y * 64 / grid).rounded() - o.y * 64 / grid) < 1e-9
+        }
+        #expect(Self.samples.allSatisfy { $0.scene.objects.allSatisfy { onGrid($0, 8) } })
+        // 4 px: on that grid, and half of the centres off the 8-px one.
+        var four = WorldConfig()
+        four.positionGrid = 4
+        let fours = (0..<300).flatMap { WorldGenerator(config: four, seed: 99).sample(image: $0).scene.objects }
+        #expect(fours.allSatisfy { onGrid($0, 4) })
+        let offEight = Double(fours.filter { !onGrid($0, 8) }.count) / Double(fours.count)
+        #expect(offEight > 0.4, "\(offEight)")
+        // 0: anywhere.
+        var free = WorldConfig()
+        free.positionGrid = 0
+        let frees = (0..<100).flatMap { WorldGenerator(config: free, seed: 99).sample(image: $0).scene.objects }
+        #expect(frees.filter { onGrid($0, 4) }.count < 5)
+        // A world written before the grid existed reads back as continuous.
+        let old = #"{"image_size": 64, "small_radius": 0.11, "large_radius": 0.18, "colour_jitter": 12, "object_count_weights": [1, 2, 2], "margin": 0.03}"#
+        #expect(try JSONDecoder().decode(WorldConfig.self, from: Data(old.utf8)).positionGrid == 0)
+    }
+
     @Test func pngRoundTripsThroughTheDecoder() throws {
         var rng = SeededRNG(seed: 4)
         // Random pixels (incompressible, odd width) and a rendered scene both come back exactly.

@@ -146,15 +146,19 @@ public final class CLIPTrainer: AdamWTrainer {
     /// batch (a repeat would be a false negative of the contrastive loss). `pixels` turns the batch's image
     /// indices into a (B, channels, S, S) tensor. After each update `progress` gets the step (1-based), the loss
     /// and the learning rate.
+    /// Training continues from `step` (a trainer restored with `loadState` resumes), and stops early once
+    /// `stopAt` updates are done; an error thrown by `progress` (a failed checkpoint save) stops it too.
     public func train(captions: [[[Int]]], batchSize: Int, seed: UInt64, pixels: ([Int]) throws -> Tensor,
-                      progress: (_ step: Int, _ loss: Float, _ learningRate: Float) -> Void = { _, _, _ in }) throws {
+                      stopAt: Int? = nil,
+                      progress: (_ step: Int, _ loss: Float, _ learningRate: Float) throws -> Void = { _, _, _ in }) throws {
         guard batchSize >= 2 else { throw TrainingError.invalidConfig("a contrastive batch needs at least 2 images, got \(batchSize)") }
         guard captions.count >= batchSize else {
             throw TrainingError.invalidInput("\(captions.count) images are fewer than one batch of \(batchSize)")
         }
         if let i = captions.firstIndex(where: \.isEmpty) { throw TrainingError.invalidInput("image \(i) has no caption") }
         let perEpoch = captions.count / batchSize
-        while step < options.totalSteps {
+        let end = min(options.totalSteps, stopAt ?? options.totalSteps)
+        while step < end {
             let epoch = step / perEpoch, k = step % perEpoch
             let order = GPT2LanguageModelTrainer.epochOrder(count: captions.count, epoch: epoch, seed: seed)
             let images = Array(order[k * batchSize..<(k + 1) * batchSize])
@@ -163,7 +167,7 @@ public final class CLIPTrainer: AdamWTrainer {
                 return captions[i][Int(rng.next() % UInt64(captions[i].count))]
             }
             let (loss, lr) = try self.step(pixels: try pixels(images), ids: ids)
-            progress(step, loss, lr)
+            try progress(step, loss, lr)
         }
     }
 

@@ -127,19 +127,23 @@ public final class GPT2LanguageModelTrainer: AdamWTrainer {
     /// Trains on `rows` for `options.totalSteps` updates. Batches are consecutive `batchSize` rows of a seeded
     /// shuffle, drawn afresh each epoch (`epochOrder`); the last partial batch of an epoch is dropped. After each
     /// update `progress` gets the step (1-based), the loss and the learning rate.
+    /// Training continues from `step` (a trainer restored with `loadState` resumes), and stops early once
+    /// `stopAt` updates are done; an error thrown by `progress` (a failed checkpoint save) stops it too.
     public func train(rows: [[Int]], batchSize: Int, seed: UInt64,
-                      progress: (_ step: Int, _ loss: Float, _ learningRate: Float) -> Void = { _, _, _ in }) throws {
+                      stopAt: Int? = nil,
+                      progress: (_ step: Int, _ loss: Float, _ learningRate: Float) throws -> Void = { _, _, _ in }) throws {
         guard batchSize >= 1 else { throw TrainingError.invalidConfig("the batch size must be ≥ 1, got \(batchSize)") }
         guard rows.count >= batchSize else {
             throw TrainingError.invalidInput("\(rows.count) captions are fewer than one batch of \(batchSize)")
         }
         let perEpoch = rows.count / batchSize
-        while step < options.totalSteps {
+        let end = min(options.totalSteps, stopAt ?? options.totalSteps)
+        while step < end {
             let epoch = step / perEpoch, order = Self.epochOrder(count: rows.count, epoch: epoch, seed: seed)
             let k = step % perEpoch
             let batch = order[k * batchSize..<(k + 1) * batchSize].map { rows[$0] }
             let (loss, lr) = try self.step(rows: batch)
-            progress(step, loss, lr)
+            try progress(step, loss, lr)
         }
     }
 

@@ -32,10 +32,12 @@ extension ClipCapTrainer {
             try saved.write(to: tmp.appendingPathComponent("clipcap.json"))
         }
     }
+}
 
+extension AdamWTrainer {
     /// The optimizer state as safetensors: `adamw.m.NAME` and `adamw.v.NAME` for every trained tensor, and the
-    /// step in the metadata. Written atomically.
-    public func saveState(to file: URL) throws {
+    /// step in the metadata.
+    func writeOptimizerState(to file: URL) throws {
         var tensors: [String: Tensor] = [:]
         for (i, name) in adam.names.enumerated() {
             tensors["adamw.m." + name] = adam.m[i]
@@ -44,10 +46,10 @@ extension ClipCapTrainer {
         try SafeTensorsWriter.write(tensors, metadata: ["step": "\(step)", "adamw_step": "\(adam.t)"], to: file)
     }
 
-    /// Restores a `saveState` file exactly: every moment and the step, so a run resumed from a checkpoint
+    /// Restores a `writeOptimizerState` file exactly: every moment and the step, so a run resumed from weights
     /// saved at the same step continues bit for bit. Every tensor must be present with its shape, and the
     /// file must hold no tensor this trainer does not train.
-    public func loadState(from file: URL) throws {
+    func readOptimizerState(from file: URL) throws {
         let f = try SafeTensorsFile(path: file.path)
         guard let s = f.metadata["step"].flatMap(Int.init), s >= 0, let t = f.metadata["adamw_step"].flatMap(Int.init), t >= 0 else {
             throw TrainingError.invalidState(file: file.path, reason: "no step in the metadata (not an optimizer state file)")
@@ -59,7 +61,7 @@ extension ClipCapTrainer {
         }
         let expected = Set(adam.names.flatMap { ["adamw.m." + $0, "adamw.v." + $0] })
         if let extra = f.names.first(where: { !expected.contains($0) }) {
-            throw TrainingError.invalidState(file: file.path, reason: "tensor '\(extra)' is not trained here (another mapper or GPT-2 mode?)")
+            throw TrainingError.invalidState(file: file.path, reason: "tensor '\(extra)' is not trained here (the state of another model or mode?)")
         }
         // own the memory: the file's mapping goes away with `f`
         adam.m = m.map { Tensor(copying: $0.data, shape: $0.shape) }
@@ -67,6 +69,23 @@ extension ClipCapTrainer {
         adam.t = t
         step = s
     }
+}
+
+// The optimizer state of each trainer (`writeOptimizerState` / `readOptimizerState`). Written atomically by
+// the callers, which stage it beside the weights.
+extension ClipCapTrainer {
+    public func saveState(to file: URL) throws { try writeOptimizerState(to: file) }
+    public func loadState(from file: URL) throws { try readOptimizerState(from: file) }
+}
+
+extension CLIPTrainer {
+    public func saveState(to file: URL) throws { try writeOptimizerState(to: file) }
+    public func loadState(from file: URL) throws { try readOptimizerState(from: file) }
+}
+
+extension GPT2LanguageModelTrainer {
+    public func saveState(to file: URL) throws { try writeOptimizerState(to: file) }
+    public func loadState(from file: URL) throws { try readOptimizerState(from: file) }
 }
 
 extension Tensor {

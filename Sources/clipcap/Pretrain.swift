@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import Foundation
 import Models
+import Tensor
 import Tokenizers
 import Training
 
@@ -29,6 +30,11 @@ struct PretrainGPT2: ParsableCommand {
         Writes OUT/config.json, OUT/model.safetensors (transformers' names; GPT2LMHeadModel.from_pretrained \
         loads it), and copies of the tokenizer's vocab.json and merges.txt, atomically. Progress with the \
         loss and an ETA goes to stderr.
+
+        Every --save-every steps OUT is replaced, atomically, by a checkpoint: the model so far plus \
+        trainer_state.safetensors (AdamW moments, step) and pretrain.json (the options). --resume continues \
+        it and ends with the same bytes as a run that never stopped; --stop-after N stops at step N with a \
+        checkpoint. The finished folder holds the model alone.
 
         Exit status: 0 on success, 1 when an input cannot be read, training diverges (NaN/Inf) or the folder \
         cannot be written, 2 on a usage error.
@@ -66,6 +72,12 @@ struct PretrainGPT2: ParsableCommand {
     var clip: Float?
     @Option(help: "Seed of the initialization and the shuffles.")
     var seed: UInt64 = 0
+    @Option(name: .customLong("save-every"), help: "Save a resumable checkpoint into --out every this many steps (0: only the finished model).")
+    var saveEvery: Int = 500
+    @Flag(help: "Continue the unfinished run in --out, which must have been started with the same options.")
+    var resume = false
+    @Option(name: .customLong("stop-after"), help: "Stop once this many steps are done in all, leaving a resumable checkpoint (for time-limited jobs).")
+    var stopAfter: Int?
 
     func validate() throws {
         guard layers >= 1, heads >= 1, width >= 1, positions >= 1 else {
@@ -73,6 +85,7 @@ struct PretrainGPT2: ParsableCommand {
         }
         guard width % heads == 0 else { throw ValidationError("--width (\(width)) must be a multiple of --heads (\(heads))") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
+        try validateCheckpointing(saveEvery: saveEvery, stopAfter: stopAfter)
         try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
@@ -89,13 +102,27 @@ struct PretrainGPT2: ParsableCommand {
         let total = steps ?? (epochs ?? 1) * (rows.count / batchSize)
         let config = try GPT2LanguageModelTrainer.config(tokenizer: tok, layers: layers, heads: heads, width: width, positions: positions)
         let options = TrainerOptions(learningRate: lr, warmupSteps: warmup, totalSteps: total, weightDecay: weightDecay, gradientClip: clip)
-        let trainer = try GPT2LanguageModelTrainer(config: config, seed: seed, options: options)
-        let progress = ProgressLine("pretrain", total: total, unit: "steps")
-        try trainer.train(rows: rows, batchSize: batchSize, seed: seed) { _, loss, _ in
-            progress.note = String(format: "loss %.4f", loss)
-            progress.advance(by: 1)
+        let outURL = URL(fileURLWithPath: out)
+        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: [
+            "dataset": PretrainCheckpoints.path(dataset), "tokenizer": PretrainCheckpoints.path(tokenizer), "split": split,
+            "layers": "\(layers)", "heads": "\(heads)", "width": "\(width)", "positions": "\(positions)",
+            "batch-size": "\(batchSize)", "steps": "\(total)", "lr": "\(lr)", "warmup": "\(warmup)",
+            "weight-decay": "\(weightDecay)", "clip": clip.map { "\($0)" } ?? "none", "seed": "\(seed)"])
+        let trainer: GPT2LanguageModelTrainer
+        if let state = try checkpoints.stateToResume(resume) {
+            trainer = try GPT2LanguageModelTrainer(model: try GPT2(folder: outURL), options: options)
+            try trainer.loadState(from: state)
+            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step) of \(total)\n".utf8))
+        } else {
+            trainer = try GPT2LanguageModelTrainer(config: config, seed: seed, options: options)
         }
-        try trainer.save(to: URL(fileURLWithPath: out), tokenizer: tokenizerURL)
+        let stop = min(total, stopAfter ?? total)
+        try trainer.train(rows: rows, batchSize: batchSize, seed: seed, stopAt: stop,
+                          progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
+                                                       model: { try trainer.save(to: $0, tokenizer: tokenizerURL) },
+                                                       state: { try trainer.saveState(to: $0) }))
+        guard checkpoints.finished(at: trainer.step, of: total) else { return }
+        try trainer.save(to: outURL, tokenizer: tokenizerURL)
         FileHandle.standardError.write(Data("trained \(total) steps on \(rows.count) captions (vocabulary \(config.vocabSize)); wrote \(out)\n".utf8))
     }
 }
@@ -111,4 +138,87 @@ func validatePretraining(epochs: Int?, steps: Int?, lr: Float, warmup: Int, weig
         guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must not be negative") }
         if let clip { guard clip.isFinite, clip > 0 else { throw ValidationError("--clip must be positive") } }
         guard !splits.isEmpty else { throw ValidationError("--split names no split") }
+}
+
+/// Resumable pretraining, shared by both pretrain commands. Every --save-every steps OUT is replaced,
+/// atomically, by the model so far plus `trainer_state.safetensors` (the AdamW moments and the step) and
+/// `pretrain.json` (the options that fix the run's trajectory). `--resume` continues from there: batches and
+/// caption draws depend only on (seed, step), so a resumed run ends with the same bytes as one that never
+/// stopped. The finished folder holds the model alone.
+struct PretrainCheckpoints {
+    static let stateFile = "trainer_state.safetensors", optionsFile = "pretrain.json"
+    let out: URL
+    let every: Int
+    /// Option name (without --) → value, paths made absolute.
+    let options: [String: String]
+
+    static func path(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+
+    /// The state to resume from: with `resume`, OUT must hold an unfinished run started with the same options.
+    func stateToResume(_ resume: Bool) throws -> URL? {
+        let state = out.appendingPathComponent(Self.stateFile)
+        let unfinished = FileManager.default.fileExists(atPath: state.path)
+        guard resume else {
+            if unfinished {
+                FileHandle.standardError.write(Data("note: \(out.path) holds an unfinished run; starting over (--resume would continue it)\n".utf8))
+            }
+            return nil
+        }
+        guard unfinished else {
+            throw TrainingError.invalidInput("cannot resume: \(out.path) holds no unfinished run (no \(Self.stateFile))")
+        }
+        let file = out.appendingPathComponent(Self.optionsFile)
+        guard let data = try? Data(contentsOf: file), let saved = try? JSONDecoder().decode([String: String].self, from: data) else {
+            throw TrainingError.invalidInput("cannot resume: \(file.path) is missing or not a JSON object of options")
+        }
+        for key in Set(saved.keys).union(options.keys).sorted() where saved[key] != options[key] {
+            throw TrainingError.invalidInput(
+                "cannot resume \(out.path): it was started with --\(key) \(saved[key] ?? "(unset)"), not \(options[key] ?? "(unset)")")
+        }
+        return state
+    }
+
+    /// Replaces OUT with the model (`model` writes a complete folder at the URL it is given), its trainer
+    /// state (`state` writes the file) and the options.
+    func save(model: (URL) throws -> Void, state: (URL) throws -> Void) throws {
+        let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).checkpoint")
+        try? FileManager.default.removeItem(at: staging)
+        try model(staging)
+        try state(staging.appendingPathComponent(Self.stateFile))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(options).write(to: staging.appendingPathComponent(Self.optionsFile))
+        try AtomicWrite.replaceDirectory(out, with: staging)
+    }
+
+    /// Whether to save after `step` (1-based) of this invocation, which stops at `stop` of `total`.
+    func isDue(step: Int, stop: Int, total: Int) -> Bool {
+        step < total && (step == stop || (every > 0 && step % every == 0))
+    }
+
+    /// The training loop's progress callback: a progress line with the loss (counting from `start`, the step
+    /// resumed at), and a checkpoint whenever one is due.
+    func onStep(total: Int, from start: Int, stop: Int, model: @escaping (URL) throws -> Void,
+                state: @escaping (URL) throws -> Void) -> (Int, Float, Float) throws -> Void {
+        let progress = ProgressLine("pretrain", total: total, unit: "steps", from: start)
+        return { step, loss, _ in
+            progress.note = String(format: "loss %.4f", loss)
+            progress.advance(by: 1)
+            if isDue(step: step, stop: stop, total: total) { try save(model: model, state: state) }
+        }
+    }
+
+    /// Whether the run reached `total`; when it stopped early, says how to continue it.
+    func finished(at step: Int, of total: Int) -> Bool {
+        if step < total {
+            FileHandle.standardError.write(Data("stopped at step \(step) of \(total); \(out.path) holds a checkpoint: rerun with --resume to continue\n".utf8))
+        }
+        return step >= total
+    }
+}
+
+/// The --save-every, --resume and --stop-after checks of both pretrain commands.
+func validateCheckpointing(saveEvery: Int, stopAfter: Int?) throws {
+    guard saveEvery >= 0 else { throw ValidationError("--save-every must not be negative (0: only at the end)") }
+    if let stopAfter { guard stopAfter >= 1 else { throw ValidationError("--stop-after must be positive") } }
 }

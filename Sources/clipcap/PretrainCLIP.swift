@@ -28,6 +28,11 @@ struct PretrainCLIP: ParsableCommand {
         OUT/preprocessor_config.json and copies of the tokenizer's vocab.json and merges.txt, atomically, so OUT \
         serves as --clip for `clipcap embed`. Progress with the loss goes to stderr.
 
+        Every --save-every steps OUT is replaced, atomically, by a checkpoint: the model so far plus \
+        trainer_state.safetensors (AdamW moments, step) and pretrain.json (the options). --resume continues \
+        it and ends with the same bytes as a run that never stopped; --stop-after N stops at step N with a \
+        checkpoint. The finished folder holds the model alone.
+
         Exit status: 0 on success, 1 when an input cannot be read, training diverges (NaN/Inf) or the folder \
         cannot be written, 2 on a usage error.
         """)
@@ -78,6 +83,12 @@ struct PretrainCLIP: ParsableCommand {
     var clip: Float?
     @Option(help: "Seed of the initialization, the shuffles and the caption draws.")
     var seed: UInt64 = 0
+    @Option(name: .customLong("save-every"), help: "Save a resumable checkpoint into --out every this many steps (0: only the finished model).")
+    var saveEvery: Int = 500
+    @Flag(help: "Continue the unfinished run in --out, which must have been started with the same options.")
+    var resume = false
+    @Option(name: .customLong("stop-after"), help: "Stop once this many steps are done in all, leaving a resumable checkpoint (for time-limited jobs).")
+    var stopAfter: Int?
 
     func validate() throws {
         for (flag, v) in [("--text-layers", textLayers), ("--text-heads", textHeads), ("--text-width", textWidth),
@@ -92,6 +103,7 @@ struct PretrainCLIP: ParsableCommand {
         guard imageSize % patchSize == 0 else { throw ValidationError("--patch-size (\(patchSize)) must divide --image-size (\(imageSize))") }
         guard context >= 2 else { throw ValidationError("--context must be at least 2 (start and end tokens)") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
+        try validateCheckpointing(saveEvery: saveEvery, stopAfter: stopAfter)
         try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
@@ -125,18 +137,34 @@ struct PretrainCLIP: ParsableCommand {
         processorConfig.cropWidth = imageSize
         let processor = try CLIPImageProcessor(config: processorConfig)
         let options = TrainerOptions(learningRate: lr, warmupSteps: warmup, totalSteps: total, weightDecay: weightDecay, gradientClip: clip)
-        let trainer = try CLIPTrainer(config: config, seed: seed, options: options)
-        let progress = ProgressLine("pretrain", total: total, unit: "steps")
-        try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
-            try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
-        }) { _, loss, _ in
-            progress.note = String(format: "loss %.4f", loss)
-            progress.advance(by: 1)
+        let outURL = URL(fileURLWithPath: out)
+        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: [
+            "dataset": PretrainCheckpoints.path(dataset), "images": PretrainCheckpoints.path(images),
+            "tokenizer": PretrainCheckpoints.path(tokenizer), "split": split,
+            "text-layers": "\(textLayers)", "text-heads": "\(textHeads)", "text-width": "\(textWidth)",
+            "vision-layers": "\(visionLayers)", "vision-heads": "\(visionHeads)", "vision-width": "\(visionWidth)",
+            "image-size": "\(imageSize)", "patch-size": "\(patchSize)", "projection-dim": "\(projectionDim)", "context": "\(context)",
+            "batch-size": "\(batchSize)", "steps": "\(total)", "lr": "\(lr)", "warmup": "\(warmup)",
+            "weight-decay": "\(weightDecay)", "clip": clip.map { "\($0)" } ?? "none", "seed": "\(seed)"])
+        let trainer: CLIPTrainer
+        if let state = try checkpoints.stateToResume(resume) {
+            trainer = try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options)
+            try trainer.loadState(from: state)
+            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step) of \(total)\n".utf8))
+        } else {
+            trainer = try CLIPTrainer(config: config, seed: seed, options: options)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try trainer.save(to: URL(fileURLWithPath: out), tokenizer: tokenizerURL,
-                         extraFiles: ["preprocessor_config.json": try encoder.encode(processorConfig)])
+        let extraFiles = ["preprocessor_config.json": try encoder.encode(processorConfig)]
+        let stop = min(total, stopAfter ?? total)
+        try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
+            try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
+        }, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
+                                                     model: { try trainer.save(to: $0, tokenizer: tokenizerURL, extraFiles: extraFiles) },
+                                                     state: { try trainer.saveState(to: $0) }))
+        guard checkpoints.finished(at: trainer.step, of: total) else { return }
+        try trainer.save(to: outURL, tokenizer: tokenizerURL, extraFiles: extraFiles)
         FileHandle.standardError.write(Data("trained \(total) steps on \(paired.count) images (\(captions.joined().count) captions); wrote \(out)\n".utf8))
     }
 }

@@ -13,8 +13,12 @@ final class ProgressLine {
     /// Shown after the count (e.g. the latest loss); set before `advance`.
     var note = ""
 
-    init(_ label: String, total: Int, unit: String) {
+    /// Work done before this process (a resumed run): counted in `done`, not in the rate.
+    private let initial: Int
+
+    init(_ label: String, total: Int, unit: String, from initial: Int = 0) {
         self.label = label; self.total = total; self.unit = unit
+        self.initial = initial; done = initial
     }
 
     func advance(by n: Int) {
@@ -29,7 +33,7 @@ final class ProgressLine {
 
     private func draw(final: Bool) {
         let elapsed = max(Date().timeIntervalSince(start), 1e-9)
-        let rate = Double(done) / elapsed
+        let rate = Double(done - initial) / elapsed
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let text = String(format: "%@ %d/%d %@%@ (%.1f %@/s, %@ %@)", label, done, total, unit, note.isEmpty ? "" : ", " + note,
                           rate, unit, final ? "took" : "ETA", Self.duration(final ? elapsed : eta))

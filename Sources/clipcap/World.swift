@@ -23,8 +23,8 @@ struct WorldGenerate: ParsableCommand {
         eight colours (red, orange, yellow, green, blue, purple, white, black), small or large, on a solid, \
         gradient or noise background, anti-aliased by 4x4 supersampling. With two or more objects the first \
         is left of, right of, above or below the second. Each image has 5 true captions from several \
-        templates and synonyms. Object centres lie on a --grid of 8 px by default, the patch size of the \
-        shipped CLIP: a small ViT learns shapes it sees at a few patch offsets within minutes on a CPU, but \
+        templates and synonyms. Object centres lie on a --grid of 8 px by default at 64 px (an eighth of --size), the patch size \
+        of the shipped CLIP: a small ViT learns shapes it sees at a few patch offsets within minutes on a CPU, but \
         at arbitrary offsets it learns colour and not shape (--grid 0 places centres anywhere).
 
         Of --images images, the last --val + --test are the val and test splits (in that order); the rest \
@@ -45,14 +45,14 @@ struct WorldGenerate: ParsableCommand {
     var test: Int?
     @Option(help: "Image side in pixels (8...4096).")
     var size: Int = 64
-    @Option(help: "Put object centres on a grid of this many pixels (0: anywhere); match it to a ViT's patch size.")
-    var grid: Int = 8
+    @Option(help: "Put object centres on a grid of this many pixels (0: anywhere; default: an eighth of --size, 8 at 64); match it to a ViT's patch size.")
+    var grid: Int?
     @Option(help: "Seed of the world.")
     var seed: UInt64 = 0
 
     func validate() throws {
         guard images > 0 else { throw ValidationError("--images must be positive") }
-        guard grid >= 0, grid <= size else { throw ValidationError("--grid must be in 0...--size") }
+        if let grid { guard grid >= 0, grid <= size else { throw ValidationError("--grid must be in 0...--size") } }
         guard (8...4096).contains(size) else { throw ValidationError("--size must be in 8...4096") }
         let (v, t) = (val ?? images / 10, test ?? images / 10)
         guard v >= 0, t >= 0 else { throw ValidationError("--val and --test must not be negative") }
@@ -62,7 +62,7 @@ struct WorldGenerate: ParsableCommand {
     func run() throws {
         var config = WorldConfig()
         config.imageSize = size
-        config.positionGrid = grid
+        config.positionGrid = grid ?? size / 8
         let generator = WorldGenerator(config: config, seed: seed)
         let progress = ProgressLine("world", total: images, unit: "images")
         try generator.generate(to: URL(fileURLWithPath: out), images: images, val: val ?? images / 10,

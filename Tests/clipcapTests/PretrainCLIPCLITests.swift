@@ -49,6 +49,32 @@ import TestSupport
         #expect(try Data(contentsOf: other.appendingPathComponent("model.safetensors")) != bytes)
     }
 
+    /// Stopped at step 3 (--stop-after) and resumed, a run ends with the bytes of one that never stopped; the
+    /// checkpoint holds the trainer state and the options until the run finishes. Resuming a finished folder,
+    /// or with another option, is a one-line error.
+    @Test func stoppedAndResumedRunEndsWithTheSameBytes() throws {
+        let dir = try CLITests.tempDir()
+        let full = dir.appendingPathComponent("full"), part = dir.appendingPathComponent("part")
+        let f = try CLITests.run(Self.args(out: full))
+        #expect(f.status == 0, "\(f.stderr)")
+        let s = try CLITests.run(Self.args(out: part) + ["--stop-after", "3"])
+        #expect(s.status == 0 && s.stderr.contains("stopped at step 3 of 6"), "\(s.stderr)")
+        let staged = try FileManager.default.contentsOfDirectory(atPath: part.path).sorted()
+        #expect(staged == ["config.json", "merges.txt", "model.safetensors", "preprocessor_config.json", "pretrain.json",
+                           "trainer_state.safetensors", "vocab.json"])
+        let other = try CLITests.run(Self.args(out: part) + ["--resume", "--lr", "2e-3"])
+        #expect(other.status == 1 && other.stderr.contains("it was started with --lr 0.001, not 0.002"), "\(other.stderr)")
+        let r = try CLITests.run(Self.args(out: part) + ["--resume"])
+        #expect(r.status == 0 && r.stderr.contains("resuming") && r.stderr.contains("at step 3 of 6"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: part.path).sorted()
+                == ["config.json", "merges.txt", "model.safetensors", "preprocessor_config.json", "vocab.json"])
+        #expect(try Data(contentsOf: part.appendingPathComponent("model.safetensors")) == Data(contentsOf: full.appendingPathComponent("model.safetensors")))
+        let done = try CLITests.run(Self.args(out: part) + ["--resume"])
+        #expect(done.status == 1 && done.stderr.contains("holds no unfinished run"), "\(done.stderr)")
+        let bad = try CLITests.run(Self.args(out: part) + ["--stop-after", "0"])
+        #expect(bad.status == 2 && bad.stderr.contains("--stop-after must be positive"), "\(bad.stderr)")
+    }
+
     @Test func errorsAreOneLineWithTheRightStatus() throws {
         let dir = try CLITests.tempDir()
         let out = dir.appendingPathComponent("clip")

@@ -39,6 +39,28 @@ import TestSupport
         #expect(try Data(contentsOf: again.appendingPathComponent("model.safetensors")) == Data(contentsOf: out.appendingPathComponent("model.safetensors")))
     }
 
+    /// A run stopped at step 4, with checkpoints every 2 steps, and resumed ends with the bytes of one that
+    /// never stopped (see PretrainCLIPCLITests for the CLIP side and the errors).
+    @Test func stoppedAndResumedRunEndsWithTheSameBytes() throws {
+        let dir = try CLITests.tempDir()
+        let tokenizer = CLITests.repo.appendingPathComponent("Experiments/world/gpt2").path
+        let dataset = CLITests.demo.appendingPathComponent("dataset.json").path
+        func args(_ out: URL) -> [String] {
+            ["pretrain", "gpt2", "--dataset", dataset, "--tokenizer", tokenizer, "--out", out.path, "--split", "train,val,test",
+             "--layers", "1", "--heads", "2", "--width", "32", "--positions", "32", "--batch-size", "4", "--steps", "6",
+             "--warmup", "1", "--seed", "3"]
+        }
+        let full = dir.appendingPathComponent("full"), part = dir.appendingPathComponent("part")
+        #expect(try CLITests.run(args(full)).status == 0)
+        let s = try CLITests.run(args(part) + ["--stop-after", "4", "--save-every", "2"])
+        #expect(s.status == 0 && s.stderr.contains("stopped at step 4 of 6"), "\(s.stderr)")
+        #expect(FileManager.default.fileExists(atPath: part.appendingPathComponent("trainer_state.safetensors").path))
+        let r = try CLITests.run(args(part) + ["--resume"])
+        #expect(r.status == 0 && r.stderr.contains("at step 4 of 6"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: part.path).sorted() == ["config.json", "merges.txt", "model.safetensors", "vocab.json"])
+        #expect(try Data(contentsOf: part.appendingPathComponent("model.safetensors")) == Data(contentsOf: full.appendingPathComponent("model.safetensors")))
+    }
+
     @Test func errorsAreOneLineWithTheRightStatus() throws {
         let dir = try CLITests.tempDir()
         let out = dir.appendingPathComponent("lm").path

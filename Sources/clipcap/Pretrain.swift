@@ -103,16 +103,15 @@ struct PretrainGPT2: ParsableCommand {
         let config = try GPT2LanguageModelTrainer.config(tokenizer: tok, layers: layers, heads: heads, width: width, positions: positions)
         let options = TrainerOptions(learningRate: lr, warmupSteps: warmup, totalSteps: total, weightDecay: weightDecay, gradientClip: clip)
         let outURL = URL(fileURLWithPath: out)
-        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: [
-            "dataset": PretrainCheckpoints.path(dataset), "tokenizer": PretrainCheckpoints.path(tokenizer), "split": split,
-            "layers": "\(layers)", "heads": "\(heads)", "width": "\(width)", "positions": "\(positions)",
-            "batch-size": "\(batchSize)", "steps": "\(total)", "lr": "\(lr)", "warmup": "\(warmup)",
-            "weight-decay": "\(weightDecay)", "clip": clip.map { "\($0)" } ?? "none", "seed": "\(seed)"])
+        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: PretrainCheckpoints.options(
+            dataset: dataset, tokenizer: tokenizer, split: split, batchSize: batchSize, steps: total, lr: lr, warmup: warmup,
+            weightDecay: weightDecay, clip: clip, seed: seed,
+            model: ["layers": "\(layers)", "heads": "\(heads)", "width": "\(width)", "positions": "\(positions)"]))
         let trainer: GPT2LanguageModelTrainer
         if let state = try checkpoints.stateToResume(resume) {
             trainer = try GPT2LanguageModelTrainer(model: try GPT2(folder: outURL), options: options)
             try trainer.loadState(from: state)
-            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step) of \(total)\n".utf8))
+            checkpoints.resuming(at: trainer.step, of: total)
         } else {
             trainer = try GPT2LanguageModelTrainer(config: config, seed: seed, options: options)
         }
@@ -153,6 +152,14 @@ struct PretrainCheckpoints {
     let options: [String: String]
 
     static func path(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+
+    /// The options both commands share, with a command's own `model` options, as `options` wants them.
+    static func options(dataset: String, tokenizer: String, split: String, batchSize: Int, steps: Int, lr: Float, warmup: Int,
+                        weightDecay: Float, clip: Float?, seed: UInt64, model: [String: String]) -> [String: String] {
+        model.merging(["dataset": path(dataset), "tokenizer": path(tokenizer), "split": split, "batch-size": "\(batchSize)",
+                       "steps": "\(steps)", "lr": "\(lr)", "warmup": "\(warmup)", "weight-decay": "\(weightDecay)",
+                       "clip": clip.map { "\($0)" } ?? "none", "seed": "\(seed)"]) { own, _ in own }
+    }
 
     /// The state to resume from: with `resume`, OUT must hold an unfinished run started with the same options.
     func stateToResume(_ resume: Bool) throws -> URL? {
@@ -206,6 +213,10 @@ struct PretrainCheckpoints {
             progress.advance(by: 1)
             if isDue(step: step, stop: stop, total: total) { try save(model: model, state: state) }
         }
+    }
+
+    func resuming(at step: Int, of total: Int) {
+        FileHandle.standardError.write(Data("resuming \(out.path) at step \(step) of \(total)\n".utf8))
     }
 
     /// Whether the run reached `total`; when it stopped early, says how to continue it.

@@ -138,19 +138,18 @@ struct PretrainCLIP: ParsableCommand {
         let processor = try CLIPImageProcessor(config: processorConfig)
         let options = TrainerOptions(learningRate: lr, warmupSteps: warmup, totalSteps: total, weightDecay: weightDecay, gradientClip: clip)
         let outURL = URL(fileURLWithPath: out)
-        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: [
-            "dataset": PretrainCheckpoints.path(dataset), "images": PretrainCheckpoints.path(images),
-            "tokenizer": PretrainCheckpoints.path(tokenizer), "split": split,
-            "text-layers": "\(textLayers)", "text-heads": "\(textHeads)", "text-width": "\(textWidth)",
-            "vision-layers": "\(visionLayers)", "vision-heads": "\(visionHeads)", "vision-width": "\(visionWidth)",
-            "image-size": "\(imageSize)", "patch-size": "\(patchSize)", "projection-dim": "\(projectionDim)", "context": "\(context)",
-            "batch-size": "\(batchSize)", "steps": "\(total)", "lr": "\(lr)", "warmup": "\(warmup)",
-            "weight-decay": "\(weightDecay)", "clip": clip.map { "\($0)" } ?? "none", "seed": "\(seed)"])
+        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: PretrainCheckpoints.options(
+            dataset: dataset, tokenizer: tokenizer, split: split, batchSize: batchSize, steps: total, lr: lr, warmup: warmup,
+            weightDecay: weightDecay, clip: clip, seed: seed,
+            model: ["images": PretrainCheckpoints.path(images), "text-layers": "\(textLayers)", "text-heads": "\(textHeads)",
+                    "text-width": "\(textWidth)", "vision-layers": "\(visionLayers)", "vision-heads": "\(visionHeads)",
+                    "vision-width": "\(visionWidth)", "image-size": "\(imageSize)", "patch-size": "\(patchSize)",
+                    "projection-dim": "\(projectionDim)", "context": "\(context)"]))
         let trainer: CLIPTrainer
         if let state = try checkpoints.stateToResume(resume) {
             trainer = try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options)
             try trainer.loadState(from: state)
-            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step) of \(total)\n".utf8))
+            checkpoints.resuming(at: trainer.step, of: total)
         } else {
             trainer = try CLIPTrainer(config: config, seed: seed, options: options)
         }

@@ -16,7 +16,10 @@ public struct WorldConfig: Codable, Equatable, Sendable {
     /// Object centres lie on a grid of this many pixels (0: anywhere). A grid matched to a ViT's patches
     /// shows each shape to the patch embedding as one of a few pixel patterns, which a small tower trained
     /// on a CPU learns; at arbitrary sub-patch offsets it learns colour but not shape.
-    public var positionGrid: Int = 8
+    public var positionGrid: Int = WorldConfig.defaultGrid(imageSize: 64)
+
+    /// The default grid for images of `side` pixels: an eighth of the side, 8 px at 64 (the shipped CLIP's patch).
+    public static func defaultGrid(imageSize side: Int) -> Int { side / 8 }
 
     public init() {}
 

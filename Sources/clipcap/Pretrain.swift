@@ -185,17 +185,18 @@ struct PretrainCheckpoints {
         return state
     }
 
-    /// Replaces OUT with the model (`model` writes a complete folder at the URL it is given), its trainer
-    /// state (`state` writes the file) and the options.
+    /// Replaces OUT atomically (`AtomicWrite.writeDirectory`) with the model (`model` writes a complete folder
+    /// at the URL it is given), its trainer state (`state` writes the file) and the options; on failure OUT is
+    /// left as it was and nothing is left beside it.
     func save(model: (URL) throws -> Void, state: (URL) throws -> Void) throws {
-        let staging = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).checkpoint")
-        try? FileManager.default.removeItem(at: staging)
-        try model(staging)
-        try state(staging.appendingPathComponent(Self.stateFile))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(options).write(to: staging.appendingPathComponent(Self.optionsFile))
-        try AtomicWrite.replaceDirectory(out, with: staging)
+        let optionsData = try encoder.encode(options)
+        try AtomicWrite.writeDirectory(at: out) { staging in
+            try model(staging)
+            try state(staging.appendingPathComponent(Self.stateFile))
+            try optionsData.write(to: staging.appendingPathComponent(Self.optionsFile))
+        }
     }
 
     /// Whether to save after `step` (1-based) of this invocation, which stops at `stop` of `total`.

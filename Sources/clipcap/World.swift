@@ -62,7 +62,7 @@ struct WorldGenerate: ParsableCommand {
     func run() throws {
         var config = WorldConfig()
         config.imageSize = size
-        config.positionGrid = grid ?? size / 8
+        config.positionGrid = grid ?? WorldConfig.defaultGrid(imageSize: size)
         let generator = WorldGenerator(config: config, seed: seed)
         let progress = ProgressLine("world", total: images, unit: "images")
         try generator.generate(to: URL(fileURLWithPath: out), images: images, val: val ?? images / 10,

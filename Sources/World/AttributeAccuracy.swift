@@ -81,14 +81,16 @@ public struct AttributeVerdict: Equatable, Sendable {
 /// What is required, per image:
 /// - **One-object scene**: the first object the caption names has the object's shape and colour, and
 ///   the caption states no relation (it would be about objects that are not there).
-/// - **Scene with a relation** (first object R second object): the caption names two objects related by
-///   a relation phrase (or, with no relation phrase, its first two named objects are taken with no
-///   relation). They are matched to the scene's two objects in the order that agrees on more of their
-///   shapes and colours (the caption's order on a tie). Shape is right when both shapes match, colour
-///   when both colours match, and the relation when it is R in the caption's order or its inverse in
-///   the swapped one ("B right of A" is as right as "A left of B"; "B left of A" is wrong). With fewer
-///   than two named objects all three are wrong.
-/// Size and the third object are not scored.
+/// - **Scene with two or three objects**: the caption names two objects related by a relation phrase
+///   (or, with no relation phrase, its first two named objects are taken with no relation). They are
+///   matched to the ordered pair of distinct scene objects that agrees on most of their shapes and colours
+///   (ties: the scene's related pair in the caption's order, then swapped, then the other pairs in index
+///   order), so a caption may relate any two of three objects: which pair the reference captions relate
+///   cannot be seen in the image. Shape is right when both shapes match, colour when both colours match,
+///   and the relation when it holds between the matched objects (`holds`): for the scene's related pair
+///   that is its relation R ("B right of A" is as right as "A left of B"; "B left of A" is wrong). With
+///   fewer than two named objects all three are wrong.
+/// Size, and the object a caption does not relate, are not scored.
 ///
 /// `attributeAccuracy` is the fraction of images with all required parts right; `shapeAccuracy` and
 /// `colourAccuracy` are over all images, `relationAccuracy` over the images with a relation (nil when
@@ -149,17 +151,41 @@ public enum AttributeAccuracy {
             return AttributeVerdict(shape: false, colour: false, relation: false, correct: false)
         }
         let (a, b, stated) = pair
-        func agreement(_ x: ParsedCaption.Mention, _ y: ParsedCaption.Mention) -> Int {
-            [x.shape == objects[0].shape, x.colour == objects[0].colour,
-             y.shape == objects[1].shape, y.colour == objects[1].colour].filter { $0 }.count
+        func agreement(_ x: ParsedCaption.Mention, _ y: ParsedCaption.Mention, _ p: Int, _ q: Int) -> Int {
+            [x.shape == objects[p].shape, x.colour == objects[p].colour,
+             y.shape == objects[q].shape, y.colour == objects[q].colour].filter { $0 }.count
         }
-        let swapped = agreement(b, a) > agreement(a, b)
-        let (first, second) = swapped ? (b, a) : (a, b)
-        let shape = first.shape == objects[0].shape && second.shape == objects[1].shape
-        let colour = first.colour == objects[0].colour && second.colour == objects[1].colour
-        let relationRight = stated.map { swapped ? $0 == relation.inverse : $0 == relation } ?? false
+        // ordered pairs by preference: the related pair as written, swapped, then the others
+        var candidates = [(0, 1), (1, 0)]
+        for p in objects.indices { for q in objects.indices where p != q && !(p < 2 && q < 2) { candidates.append((p, q)) } }
+        var best = candidates[0], bestScore = agreement(a, b, 0, 1)
+        for c in candidates.dropFirst() where agreement(a, b, c.0, c.1) > bestScore { best = c; bestScore = agreement(a, b, c.0, c.1) }
+        let (p, q) = best
+        let shape = a.shape == objects[p].shape && b.shape == objects[q].shape
+        let colour = a.colour == objects[p].colour && b.colour == objects[q].colour
+        let relationRight: Bool
+        switch (p, q) {
+        case (0, 1): relationRight = stated == relation
+        case (1, 0): relationRight = stated == relation.inverse
+        default: relationRight = stated.map { holds($0, objects[p], objects[q]) } ?? false
+        }
         return AttributeVerdict(shape: shape, colour: colour, relation: relationRight,
                                 correct: shape && colour && relationRight)
+    }
+
+    /// Whether "`a` `relation` `b`" is true of the centres (y grows downwards): `a` is on that side of `b`
+    /// along the relation's axis by at least as much as it is off across it. The sampler places a scene's
+    /// related pair well inside this rule (offset across at most half the distance along), so for that
+    /// pair it agrees with the stored relation.
+    public static func holds(_ relation: Relation, _ a: WorldObject, _ b: WorldObject) -> Bool {
+        let along: Double, across: Double
+        switch relation {
+        case .leftOf: along = b.x - a.x; across = b.y - a.y
+        case .rightOf: along = a.x - b.x; across = b.y - a.y
+        case .above: along = b.y - a.y; across = b.x - a.x
+        case .below: along = a.y - b.y; across = b.x - a.x
+        }
+        return along > 0 && abs(across) <= along
     }
 
     /// Scores `results` (image id, caption), each image at most once, against `attributes`.

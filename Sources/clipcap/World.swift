@@ -78,10 +78,11 @@ struct WorldScore: ParsableCommand {
         discussion: """
         Parses each caption of --results with every synonym of the world's vocabulary and compares it with \
         the image's ground truth in --attributes. A one-object image is right when the first object named \
-        has its shape and colour and no relation is stated. An image whose first object is in a relation to \
-        the second is right when the caption names two objects with their shapes and colours and the \
-        relation between them, in either order ("B right of A" counts as "A left of B"). Size and a third \
-        object are not scored. shape_accuracy and colour_accuracy are over all images, relation_accuracy \
+        has its shape and colour and no relation is stated. An image with two or three objects is right when \
+        the caption names two of them with their shapes and colours and a relation that holds between them \
+        (more along its axis than across it), in either order ("B right of A" counts as "A left of B"); any \
+        two of three objects will do, as the image does not show which pair its captions relate. Size and \
+        the unrelated object are not scored. shape_accuracy and colour_accuracy are over all images, relation_accuracy \
         over those with a relation (left out when there are none).
 
         Prints "NAME: value" lines; --out writes a CSV with columns attribute_accuracy, shape_accuracy, \

@@ -70,6 +70,25 @@ import Testing
         #expect(verdict("an orange triangle", image: 1) == AttributeVerdict(shape: true, colour: false, relation: nil, correct: false))
     }
 
+    @Test func anyPairOfThreeObjectsMayBeRelated() {
+        // Image 0's green star (0.5, 0.15) is above both the red circle (0.2, 0.5) and the blue square
+        // (0.7, 0.5): more up than across. Which pair the reference captions relate cannot be seen.
+        for caption in ["a green star above a red circle", "a red circle below a green star",
+                        "there is a blue square, and a green star over it", "a green star above a blue square, plus a red circle"] {
+            #expect(verdict(caption) == AttributeVerdict(shape: true, colour: true, relation: true, correct: true), "\(caption)")
+        }
+        #expect(verdict("a green star to the right of a red circle")      // 0.3 across is less than 0.35 up
+                == AttributeVerdict(shape: true, colour: true, relation: false, correct: false))
+        #expect(verdict("a green star below a blue square").relation == false)
+        #expect(verdict("a green star above a purple square")              // matched to the square, wrong colour
+                == AttributeVerdict(shape: true, colour: false, relation: true, correct: false))
+        // A shape the scene lacks is still matched to the pair that agrees most, and is wrong.
+        #expect(verdict("a green hexagon above a red circle").shape == false)
+        let a = Self.object(.circle, .red, x: 0.2, y: 0.5), b = Self.object(.square, .blue, x: 0.7, y: 0.5)
+        #expect(AttributeAccuracy.holds(.leftOf, a, b) && AttributeAccuracy.holds(.rightOf, b, a))
+        #expect(!AttributeAccuracy.holds(.above, a, b) && !AttributeAccuracy.holds(.rightOf, a, b))
+    }
+
     @Test func parserReadsMentionsAndStatements() {
         let parsed = ParsedCaption("there is a big blue box, and a crimson disk on its left")
         #expect(parsed.mentions == [.init(shape: .square, colour: .blue), .init(shape: .circle, colour: .red)])

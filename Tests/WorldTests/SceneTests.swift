@@ -54,6 +54,9 @@ import TestSupport
             #expect(captions.count == 5)
             #expect(Set(captions).count == 5, "repeated captions: \(captions)")
             let truth = WorldAttributes.Image(imgid: index, filename: "", split: "test", scene: scene)
+            if let relation = scene.relation {   // the metric's geometric rule agrees with every sampled relation
+                #expect(AttributeAccuracy.holds(relation, scene.objects[0], scene.objects[1]), "\(scene.objects) \(relation)")
+            }
             for caption in captions {
                 words.formUnion(WorldVocabulary.words(caption))
                 let v = AttributeAccuracy.verdict(caption: caption, truth: truth)

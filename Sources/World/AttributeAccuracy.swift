@@ -159,7 +159,10 @@ public enum AttributeAccuracy {
         var candidates = [(0, 1), (1, 0)]
         for p in objects.indices { for q in objects.indices where p != q && !(p < 2 && q < 2) { candidates.append((p, q)) } }
         var best = candidates[0], bestScore = agreement(a, b, 0, 1)
-        for c in candidates.dropFirst() where agreement(a, b, c.0, c.1) > bestScore { best = c; bestScore = agreement(a, b, c.0, c.1) }
+        for c in candidates.dropFirst() {
+            let score = agreement(a, b, c.0, c.1)
+            if score > bestScore { best = c; bestScore = score }
+        }
         let (p, q) = best
         let shape = a.shape == objects[p].shape && b.shape == objects[q].shape
         let colour = a.colour == objects[p].colour && b.colour == objects[q].colour

@@ -71,19 +71,29 @@ extension AdamWTrainer {
     }
 }
 
+/// A trainer whose optimizer state can be saved and restored, so a run can stop and continue.
+public protocol ResumableTrainer: AnyObject {
+    /// Optimizer steps taken so far.
+    var step: Int { get }
+    /// Writes the AdamW moments and the step to `file`.
+    func saveState(to file: URL) throws
+    /// Restores what `saveState` wrote (the step included) into a trainer built on the same weights.
+    func loadState(from file: URL) throws
+}
+
 // The optimizer state of each trainer (`writeOptimizerState` / `readOptimizerState`). Written atomically by
 // the callers, which stage it beside the weights.
-extension ClipCapTrainer {
+extension ClipCapTrainer: ResumableTrainer {
     public func saveState(to file: URL) throws { try writeOptimizerState(to: file) }
     public func loadState(from file: URL) throws { try readOptimizerState(from: file) }
 }
 
-extension CLIPTrainer {
+extension CLIPTrainer: ResumableTrainer {
     public func saveState(to file: URL) throws { try writeOptimizerState(to: file) }
     public func loadState(from file: URL) throws { try readOptimizerState(from: file) }
 }
 
-extension GPT2LanguageModelTrainer {
+extension GPT2LanguageModelTrainer: ResumableTrainer {
     public func saveState(to file: URL) throws { try writeOptimizerState(to: file) }
     public func loadState(from file: URL) throws { try readOptimizerState(from: file) }
 }

@@ -107,14 +107,9 @@ struct PretrainGPT2: ParsableCommand {
             dataset: dataset, tokenizer: tokenizer, split: split, batchSize: batchSize, steps: total, lr: lr, warmup: warmup,
             weightDecay: weightDecay, clip: clip, seed: seed,
             model: ["layers": "\(layers)", "heads": "\(heads)", "width": "\(width)", "positions": "\(positions)"]))
-        let trainer: GPT2LanguageModelTrainer
-        if let state = try checkpoints.stateToResume(resume) {
-            trainer = try GPT2LanguageModelTrainer(model: try GPT2(folder: outURL), options: options)
-            try trainer.loadState(from: state)
-            checkpoints.resuming(at: trainer.step, of: total)
-        } else {
-            trainer = try GPT2LanguageModelTrainer(config: config, seed: seed, options: options)
-        }
+        let trainer = try checkpoints.trainer(resume: resume, total: total,
+                                              restore: { try GPT2LanguageModelTrainer(model: try GPT2(folder: outURL), options: options) },
+                                              fresh: { try GPT2LanguageModelTrainer(config: config, seed: seed, options: options) })
         let stop = min(total, stopAfter ?? total)
         try trainer.train(rows: rows, batchSize: batchSize, seed: seed, stopAt: stop,
                           progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
@@ -216,8 +211,14 @@ struct PretrainCheckpoints {
         }
     }
 
-    func resuming(at step: Int, of total: Int) {
-        FileHandle.standardError.write(Data("resuming \(out.path) at step \(step) of \(total)\n".utf8))
+    /// The trainer to run: with `resume` (see `stateToResume`), `restore`d from the model in OUT with its
+    /// optimizer state loaded; otherwise `fresh`.
+    func trainer<T: ResumableTrainer>(resume: Bool, total: Int, restore: () throws -> T, fresh: () throws -> T) throws -> T {
+        guard let state = try stateToResume(resume) else { return try fresh() }
+        let trainer = try restore()
+        try trainer.loadState(from: state)
+        FileHandle.standardError.write(Data("resuming \(out.path) at step \(trainer.step) of \(total)\n".utf8))
+        return trainer
     }
 
     /// Whether the run reached `total`; when it stopped early, says how to continue it.

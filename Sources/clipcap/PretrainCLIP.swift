@@ -145,14 +145,9 @@ struct PretrainCLIP: ParsableCommand {
                     "text-width": "\(textWidth)", "vision-layers": "\(visionLayers)", "vision-heads": "\(visionHeads)",
                     "vision-width": "\(visionWidth)", "image-size": "\(imageSize)", "patch-size": "\(patchSize)",
                     "projection-dim": "\(projectionDim)", "context": "\(context)"]))
-        let trainer: CLIPTrainer
-        if let state = try checkpoints.stateToResume(resume) {
-            trainer = try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options)
-            try trainer.loadState(from: state)
-            checkpoints.resuming(at: trainer.step, of: total)
-        } else {
-            trainer = try CLIPTrainer(config: config, seed: seed, options: options)
-        }
+        let trainer = try checkpoints.trainer(resume: resume, total: total,
+                                              restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
+                                              fresh: { try CLIPTrainer(config: config, seed: seed, options: options) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let extraFiles = ["preprocessor_config.json": try encoder.encode(processorConfig)]

@@ -72,12 +72,7 @@ struct PretrainGPT2: ParsableCommand {
     var clip: Float?
     @Option(help: "Seed of the initialization and the shuffles.")
     var seed: UInt64 = 0
-    @Option(name: .customLong("save-every"), help: "Save a resumable checkpoint into --out every this many steps (0: only the finished model).")
-    var saveEvery: Int = 500
-    @Flag(help: "Continue the unfinished run in --out, which must have been started with the same options.")
-    var resume = false
-    @Option(name: .customLong("stop-after"), help: "Stop once this many steps are done in all, leaving a resumable checkpoint (for time-limited jobs).")
-    var stopAfter: Int?
+    @OptionGroup var checkpointing: PretrainCheckpointOptions
 
     func validate() throws {
         guard layers >= 1, heads >= 1, width >= 1, positions >= 1 else {
@@ -85,7 +80,6 @@ struct PretrainGPT2: ParsableCommand {
         }
         guard width % heads == 0 else { throw ValidationError("--width (\(width)) must be a multiple of --heads (\(heads))") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be positive") }
-        try validateCheckpointing(saveEvery: saveEvery, stopAfter: stopAfter)
         try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
@@ -103,14 +97,14 @@ struct PretrainGPT2: ParsableCommand {
         let config = try GPT2LanguageModelTrainer.config(tokenizer: tok, layers: layers, heads: heads, width: width, positions: positions)
         let options = TrainerOptions(learningRate: lr, warmupSteps: warmup, totalSteps: total, weightDecay: weightDecay, gradientClip: clip)
         let outURL = URL(fileURLWithPath: out)
-        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: PretrainCheckpoints.options(
+        let checkpoints = PretrainCheckpoints(out: outURL, every: checkpointing.saveEvery, options: PretrainCheckpoints.options(
             dataset: dataset, tokenizer: tokenizer, split: split, batchSize: batchSize, steps: total, lr: lr, warmup: warmup,
             weightDecay: weightDecay, clip: clip, seed: seed,
             model: ["layers": "\(layers)", "heads": "\(heads)", "width": "\(width)", "positions": "\(positions)"]))
-        let trainer = try checkpoints.trainer(resume: resume, total: total,
+        let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try GPT2LanguageModelTrainer(model: try GPT2(folder: outURL), options: options) },
                                               fresh: { try GPT2LanguageModelTrainer(config: config, seed: seed, options: options) })
-        let stop = min(total, stopAfter ?? total)
+        let stop = min(total, checkpointing.stopAfter ?? total)
         try trainer.train(rows: rows, batchSize: batchSize, seed: seed, stopAt: stop,
                           progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
                                                        model: { try trainer.save(to: $0, tokenizer: tokenizerURL) },
@@ -230,8 +224,17 @@ struct PretrainCheckpoints {
     }
 }
 
-/// The --save-every, --resume and --stop-after checks of both pretrain commands.
-func validateCheckpointing(saveEvery: Int, stopAfter: Int?) throws {
-    guard saveEvery >= 0 else { throw ValidationError("--save-every must not be negative (0: only at the end)") }
-    if let stopAfter { guard stopAfter >= 1 else { throw ValidationError("--stop-after must be positive") } }
+/// --save-every, --resume and --stop-after, shared by both pretrain commands.
+struct PretrainCheckpointOptions: ParsableArguments {
+    @Option(name: .customLong("save-every"), help: "Save a resumable checkpoint into --out every this many steps (0: only the finished model).")
+    var saveEvery: Int = 500
+    @Flag(help: "Continue the unfinished run in --out, which must have been started with the same options.")
+    var resume = false
+    @Option(name: .customLong("stop-after"), help: "Stop once this many steps are done in all, leaving a resumable checkpoint (for time-limited jobs).")
+    var stopAfter: Int?
+
+    func validate() throws {
+        guard saveEvery >= 0 else { throw ValidationError("--save-every must not be negative (0: only at the end)") }
+        if let stopAfter { guard stopAfter >= 1 else { throw ValidationError("--stop-after must be positive") } }
+    }
 }

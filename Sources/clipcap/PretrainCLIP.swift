@@ -83,12 +83,7 @@ struct PretrainCLIP: ParsableCommand {
     var clip: Float?
     @Option(help: "Seed of the initialization, the shuffles and the caption draws.")
     var seed: UInt64 = 0
-    @Option(name: .customLong("save-every"), help: "Save a resumable checkpoint into --out every this many steps (0: only the finished model).")
-    var saveEvery: Int = 500
-    @Flag(help: "Continue the unfinished run in --out, which must have been started with the same options.")
-    var resume = false
-    @Option(name: .customLong("stop-after"), help: "Stop once this many steps are done in all, leaving a resumable checkpoint (for time-limited jobs).")
-    var stopAfter: Int?
+    @OptionGroup var checkpointing: PretrainCheckpointOptions
 
     func validate() throws {
         for (flag, v) in [("--text-layers", textLayers), ("--text-heads", textHeads), ("--text-width", textWidth),
@@ -103,7 +98,6 @@ struct PretrainCLIP: ParsableCommand {
         guard imageSize % patchSize == 0 else { throw ValidationError("--patch-size (\(patchSize)) must divide --image-size (\(imageSize))") }
         guard context >= 2 else { throw ValidationError("--context must be at least 2 (start and end tokens)") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
-        try validateCheckpointing(saveEvery: saveEvery, stopAfter: stopAfter)
         try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
@@ -138,20 +132,20 @@ struct PretrainCLIP: ParsableCommand {
         let processor = try CLIPImageProcessor(config: processorConfig)
         let options = TrainerOptions(learningRate: lr, warmupSteps: warmup, totalSteps: total, weightDecay: weightDecay, gradientClip: clip)
         let outURL = URL(fileURLWithPath: out)
-        let checkpoints = PretrainCheckpoints(out: outURL, every: saveEvery, options: PretrainCheckpoints.options(
+        let checkpoints = PretrainCheckpoints(out: outURL, every: checkpointing.saveEvery, options: PretrainCheckpoints.options(
             dataset: dataset, tokenizer: tokenizer, split: split, batchSize: batchSize, steps: total, lr: lr, warmup: warmup,
             weightDecay: weightDecay, clip: clip, seed: seed,
             model: ["images": PretrainCheckpoints.path(images), "text-layers": "\(textLayers)", "text-heads": "\(textHeads)",
                     "text-width": "\(textWidth)", "vision-layers": "\(visionLayers)", "vision-heads": "\(visionHeads)",
                     "vision-width": "\(visionWidth)", "image-size": "\(imageSize)", "patch-size": "\(patchSize)",
                     "projection-dim": "\(projectionDim)", "context": "\(context)"]))
-        let trainer = try checkpoints.trainer(resume: resume, total: total,
+        let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
                                               fresh: { try CLIPTrainer(config: config, seed: seed, options: options) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let extraFiles = ["preprocessor_config.json": try encoder.encode(processorConfig)]
-        let stop = min(total, stopAfter ?? total)
+        let stop = min(total, checkpointing.stopAfter ?? total)
         try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
             try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
         }, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,

@@ -297,3 +297,51 @@ extension CLIPModel {
         return result.loss
     }
 }
+
+// MARK: one tower under a loss of its own
+
+/// One of CLIPModel's two towers.
+public enum CLIPTower: String, CaseIterable, Sendable {
+    case vision, text
+
+    /// Whether a CLIPModel parameter name (`visitParameters`) belongs to this tower, its projection included.
+    public func owns(_ name: String) -> Bool {
+        switch self {
+        case .vision: return name.hasPrefix("vision_model.") || name.hasPrefix("visual_projection.")
+        case .text: return name.hasPrefix("text_model.") || name.hasPrefix("text_projection.")
+        }
+    }
+}
+
+extension CLIPModel {
+    /// The loss that `loss` computes from one tower's embeddings of a batch, and, accumulated into `grads`, the
+    /// gradient of that tower's weights (projection included; the other tower and logit_scale get none).
+    /// The tower is the vision one with `pixels` (B, channels, S, S), else the text one with `ids` (B·T,
+    /// right-padded after the pooling position as for `contrastiveGradients`). `loss` gets the embeddings
+    /// (B, D, not normalized), B, and a (B, D) buffer to fill with ∂L/∂embeddings; it returns L.
+    public func towerGradients(pixels: Tensor? = nil, ids: [Int32] = [], batch b: Int, tokens t: Int = 0,
+                               workspace ws: inout CLIPTrainingWorkspace, grads: inout CLIPModel,
+                               loss: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) throws -> Double) throws -> Double {
+        let d = config.projectionDim
+        if ws.dImage.count < b * d { ws.dImage = Tensor(uninitialized: [b, d]); ws.dText = Tensor(uninitialized: [b, d]) }
+        if let pixels {
+            guard b >= 1, pixels.rank == 4, pixels.shape[0] == b else {
+                throw ModelError.invalidInput("pixel tensor has shape \(pixels.shape), expected \(b) images")
+            }
+            if !(ws.vision?.fits(batch: b) ?? false) {
+                ws.vision = CLIPVisionTrainingWorkspace(config: config.visionConfig, projectionDim: d, batch: b)
+            }
+            try vision.trainingForward(pixels: pixels, &ws.vision!)
+            let value = try loss(ws.vision!.output, b, ws.dImage.mutableData)
+            vision.trainingBackward(ws.dImage.data, &ws.vision!, grads: &grads.vision)
+            return value
+        }
+        if !(ws.text?.fits(batch: b, tokens: t) ?? false) {
+            ws.text = CLIPTextTrainingWorkspace(config: config.textConfig, projectionDim: d, batch: b, tokens: t)
+        }
+        try text.trainingForward(ids: ids, batch: b, tokens: t, &ws.text!)
+        let value = try loss(ws.text!.output, b, ws.dText.mutableData)
+        text.trainingBackward(ws.dText.data, &ws.text!, grads: &grads.text)
+        return value
+    }
+}

@@ -8,6 +8,23 @@ import Models
 // the non-finite guard are those of the other trainers. Saved as a Hugging Face CLIPModel folder.
 // Legend: B pairs, T longest caption, D projection_dim.
 
+/// Mirror twins for contrastive batches (`CLIPTrainer.train`): for every caption of every image, the caption
+/// as it reads on the image's mirror, and which mirror that is.
+public struct MirrorTwins: Sendable {
+    public struct Caption: Sendable {
+        /// Token ids, as the captions' (start and end tokens included).
+        public var ids: [Int]
+        /// Left–right mirror (else top–bottom).
+        public var horizontal: Bool
+        public init(ids: [Int], horizontal: Bool) { self.ids = ids; self.horizontal = horizontal }
+    }
+    /// Of the steps, the fraction (seeded by step) whose batches pair images with their twins.
+    public var fraction: Double
+    /// captions[i][j] mirrors caption j of image i.
+    public var captions: [[Caption]]
+    public init(fraction: Double, captions: [[Caption]]) { self.fraction = fraction; self.captions = captions }
+}
+
 /// Trains every weight of a CLIPModel contrastively with AdamW.
 public final class CLIPTrainer: AdamWTrainer {
     public let options: TrainerOptions
@@ -146,28 +163,75 @@ public final class CLIPTrainer: AdamWTrainer {
     /// batch (a repeat would be a false negative of the contrastive loss). `pixels` turns the batch's image
     /// indices into a (B, channels, S, S) tensor. After each update `progress` gets the step (1-based), the loss
     /// and the learning rate.
+    /// With `twins`, a seeded `twins.fraction` of the steps pair images with their mirror twins: each image of
+    /// the window, in order, is followed by its mirror image (flipped left–right or top–bottom, as its drawn
+    /// caption's mirror says) captioned by that mirror caption, until the batch holds `batchSize` pairs. A
+    /// batch then holds scenes that differ only in how their objects are arranged, so the loss asks for it.
     /// Training continues from `step` (a trainer restored with `loadState` resumes), and stops early once
     /// `stopAt` updates are done; an error thrown by `progress` (a failed checkpoint save) stops it too.
     public func train(captions: [[[Int]]], batchSize: Int, seed: UInt64, pixels: ([Int]) throws -> Tensor,
-                      stopAt: Int? = nil,
+                      twins: MirrorTwins? = nil, stopAt: Int? = nil,
                       progress: (_ step: Int, _ loss: Float, _ learningRate: Float) throws -> Void = { _, _, _ in }) throws {
         guard batchSize >= 2 else { throw TrainingError.invalidConfig("a contrastive batch needs at least 2 images, got \(batchSize)") }
         guard captions.count >= batchSize else {
             throw TrainingError.invalidInput("\(captions.count) images are fewer than one batch of \(batchSize)")
         }
         if let i = captions.firstIndex(where: \.isEmpty) { throw TrainingError.invalidInput("image \(i) has no caption") }
+        if let twins {
+            guard (0...1).contains(twins.fraction) else { throw TrainingError.invalidConfig("mirror-twin fraction \(twins.fraction) is not in [0, 1]") }
+            guard twins.captions.count == captions.count, zip(twins.captions, captions).allSatisfy({ $0.count == $1.count }) else {
+                throw TrainingError.invalidInput("mirror-twin captions do not match the captions image for image")
+            }
+        }
         let perEpoch = captions.count / batchSize
         let end = min(options.totalSteps, stopAt ?? options.totalSteps)
         while step < end {
             let epoch = step / perEpoch, k = step % perEpoch
             let order = GPT2LanguageModelTrainer.epochOrder(count: captions.count, epoch: epoch, seed: seed)
-            let images = Array(order[k * batchSize..<(k + 1) * batchSize])
-            let ids = images.map { i -> [Int] in
+            let window = order[k * batchSize..<(k + 1) * batchSize]
+            func draw(_ i: Int) -> Int {
                 var rng = SeededRNG(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(i) &* 0xBF58_476D_1CE4_E5B9))
-                return captions[i][Int(rng.next() % UInt64(captions[i].count))]
+                return Int(rng.next() % UInt64(captions[i].count))
             }
-            let (loss, lr) = try self.step(pixels: try pixels(images), ids: ids)
+            var stepRNG = SeededRNG(seed: seed ^ 0x7457_494E ^ (UInt64(step) &* 0x94D0_49BB_1331_11EB))
+            guard let twins, stepRNG.uniform() < twins.fraction else {
+                let images = Array(window)
+                let (loss, lr) = try self.step(pixels: try pixels(images), ids: images.map { captions[$0][draw($0)] })
+                try progress(step, loss, lr)
+                continue
+            }
+            var images: [Int] = [], ids: [[Int]] = [], flips: [(row: Int, horizontal: Bool)] = []
+            for i in window where images.count < batchSize {
+                let j = draw(i)
+                images.append(i); ids.append(captions[i][j])
+                if images.count < batchSize {
+                    flips.append((images.count, twins.captions[i][j].horizontal))
+                    images.append(i); ids.append(twins.captions[i][j].ids)
+                }
+            }
+            var batch = try pixels(images)
+            for f in flips { Self.mirror(&batch, image: f.row, horizontal: f.horizontal) }
+            let (loss, lr) = try self.step(pixels: batch, ids: ids)
             try progress(step, loss, lr)
+        }
+    }
+
+    /// Flips image `image` of a (B, channels, S, S) tensor in place: left–right, or top–bottom.
+    public static func mirror(_ pixels: inout Tensor, image: Int, horizontal: Bool) {
+        let ch = pixels.shape[1], h = pixels.shape[2], w = pixels.shape[3]
+        let base = pixels.mutableData + image * ch * h * w
+        for c in 0..<ch {
+            let plane = base + c * h * w
+            if horizontal {
+                for y in 0..<h {
+                    let row = plane + y * w
+                    for x in 0..<w / 2 { swap(&row[x], &row[w - 1 - x]) }
+                }
+            } else {
+                for y in 0..<h / 2 {
+                    for x in 0..<w { swap(&plane[y * w + x], &plane[(h - 1 - y) * w + x]) }
+                }
+            }
         }
     }
 

@@ -66,3 +66,27 @@ public struct WorldAttributes: Codable, Equatable, Sendable {
         }
     }
 }
+
+extension WorldAttributes.Image {
+    /// Classes of `warmStartLabels`: the relation of the scene's related pair read in a fixed order of the
+    /// two objects, by colour then shape (Colour/Shape declaration order; on a tie, as stored), so the class
+    /// is what the image shows, whichever object the sampler put first.
+    public static let warmStartClasses = Relation.allCases.count
+    /// Flags of `warmStartLabels`: one per shape, then one per colour.
+    public static let warmStartFlags = Shape.allCases.count + Colour.allCases.count
+
+    /// The supervised warm start's targets for this image (`clipcap pretrain clip --warm-start-steps`): the
+    /// index in Relation.allCases of the ordered relation (nil for one object; for the image tower also nil
+    /// with three objects, where the picture does not show which two the stored relation is about), and 0/1
+    /// flags for which shapes and which colours appear.
+    public func warmStartLabels(image: Bool) -> (relation: Int?, flags: [Float]) {
+        let flags = Shape.allCases.map { s in objects.contains { $0.shape == s } ? Float(1) : 0 }
+            + Colour.allCases.map { c in objects.contains { $0.colour == c } ? Float(1) : 0 }
+        guard let relation, objects.count >= 2, !image || objects.count == 2 else { return (nil, flags) }
+        func key(_ o: WorldObject) -> (Int, Int) {
+            (Colour.allCases.firstIndex(of: o.colour)!, Shape.allCases.firstIndex(of: o.shape)!)
+        }
+        let ordered = key(objects[1]) < key(objects[0]) ? relation.inverse : relation
+        return (Relation.allCases.firstIndex(of: ordered)!, flags)
+    }
+}

@@ -47,6 +47,29 @@ public enum WorldVocabulary {
         .below: ["below it", "under it", "beneath it"],
     ]
 
+    /// Words swapped when a caption is read on the image mirrored left–right, and top–bottom ("beneath" has no
+    /// opposite of its own: "A beneath B" mirrored is "A above B").
+    static let horizontalMirror = ["left": "right", "right": "left"]
+    static let verticalMirror = ["above": "below", "below": "above", "over": "under", "under": "over",
+                                 "beneath": "above", "top": "bottom", "bottom": "top"]
+
+    /// `caption` as it reads on the image's mirror (the mirror twins of `clipcap pretrain clip`): flipped
+    /// left–right with "left" and "right" swapped when the caption says either; else top–bottom with the
+    /// vertical words swapped when it says one; else left–right, unchanged (nothing it says moves).
+    /// Everything but the swapped words is kept as written.
+    public static func mirrored(_ caption: String) -> (caption: String, horizontal: Bool) {
+        let said = Set(words(caption))
+        let horizontal = !said.isDisjoint(with: horizontalMirror.keys) || said.isDisjoint(with: verticalMirror.keys)
+        let table = horizontal ? horizontalMirror : verticalMirror
+        var out = "", word = ""
+        func flush() { out += table[word] ?? word; word = "" }
+        for ch in caption {
+            if ch.isASCII && (ch.isLetter || ch.isNumber) { word.append(ch) } else { flush(); out.append(ch) }
+        }
+        flush()
+        return (out, horizontal)
+    }
+
     /// Lowercased words of `text`: runs of ASCII letters and digits, everything else separates. This is
     /// also the `tokens` list of the Karpathy JSON (Karpathy's files hold lowercased words, no punctuation).
     public static func words(_ text: String) -> [String] {

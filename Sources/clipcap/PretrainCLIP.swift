@@ -7,6 +7,7 @@ import Models
 import Tensor
 import Tokenizers
 import Training
+import World
 
 /// `clipcap pretrain clip`: a small CLIP trained contrastively on a dataset's images and captions, saved as a
 /// Hugging Face CLIPModel folder. `run()` only calls library code.
@@ -32,6 +33,15 @@ struct PretrainCLIP: ParsableCommand {
         trainer_state.safetensors (AdamW moments, step) and pretrain.json (the options). --resume continues \
         it and ends with the same bytes as a run that never stopped; --stop-after N stops at step N with a \
         checkpoint. The finished folder holds the model alone.
+
+        Relations. Random batches of scenes are told apart by their shapes and colours, so plain InfoNCE never \
+        asks either tower how objects are arranged, and neither starts to encode it without the other. Two \
+        options break that (the world's shipped CLIP uses both; see scripts/train_world.sh): \
+        --warm-start-steps N first trains each tower on its own, N steps, to predict the world's ground truth \
+        from --attributes (the relation of the related pair, read in a fixed object order; which shapes and \
+        colours appear) through a linear head that is then dropped; --mirror-twins F makes a fraction F of the \
+        contrastive batches pair each image with its mirror image, captioned with left/right (or \
+        above/below, top/bottom) swapped.
 
         Exit status: 0 on success, 1 when an input cannot be read, training diverges (NaN/Inf) or the folder \
         cannot be written, 2 on a usage error.
@@ -83,6 +93,12 @@ struct PretrainCLIP: ParsableCommand {
     var clip: Float?
     @Option(help: "Seed of the initialization, the shuffles and the caption draws.")
     var seed: UInt64 = 0
+    @Option(help: "A world's attributes.json (ground truth) for --warm-start-steps.")
+    var attributes: String?
+    @Option(name: .customLong("warm-start-steps"), help: "Supervised warm-start steps for each tower before InfoNCE (needs --attributes; 0: none).")
+    var warmStartSteps: Int = 0
+    @Option(name: .customLong("mirror-twins"), help: "Fraction of contrastive steps whose batches pair images with their mirror twins (0 to 1).")
+    var mirrorTwins: Double = 0
     @OptionGroup var checkpointing: PretrainCheckpointOptions
 
     func validate() throws {
@@ -98,6 +114,9 @@ struct PretrainCLIP: ParsableCommand {
         guard imageSize % patchSize == 0 else { throw ValidationError("--patch-size (\(patchSize)) must divide --image-size (\(imageSize))") }
         guard context >= 2 else { throw ValidationError("--context must be at least 2 (start and end tokens)") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
+        guard warmStartSteps >= 0 else { throw ValidationError("--warm-start-steps must be 0 or more") }
+        guard warmStartSteps == 0 || attributes != nil else { throw ValidationError("--warm-start-steps needs --attributes (a world's attributes.json)") }
+        guard (0...1).contains(mirrorTwins) else { throw ValidationError("--mirror-twins must be between 0 and 1") }
         try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
@@ -108,12 +127,15 @@ struct PretrainCLIP: ParsableCommand {
         let tok = try CLIPTokenizer(directory: tokenizerURL)
         // images in dataset order, each with its captions' ids
         let records = try Datasets.images(from: datasetURL, imagesRoot: URL(fileURLWithPath: images), splits: splits)
-        var byImage: [ItemID: [[Int]]] = [:]
-        for c in try Datasets.captions(from: datasetURL, splits: splits) {
-            byImage[c.imageId, default: []].append(tok.encode(c.caption, contextLength: context))
-        }
+        var byImage: [ItemID: [String]] = [:]
+        for c in try Datasets.captions(from: datasetURL, splits: splits) { byImage[c.imageId, default: []].append(c.caption) }
         let paired = records.filter { byImage[$0.imageId] != nil }
-        let captions = paired.map { byImage[$0.imageId]! }
+        let texts = paired.map { byImage[$0.imageId]! }
+        let captions = texts.map { $0.map { tok.encode($0, contextLength: context) } }
+        let twins = mirrorTwins > 0 ? MirrorTwins(fraction: mirrorTwins, captions: texts.map { $0.map { text in
+            let (mirrored, horizontal) = WorldVocabulary.mirrored(text)
+            return MirrorTwins.Caption(ids: tok.encode(mirrored, contextLength: context), horizontal: horizontal)
+        } }) : nil
         guard paired.count >= batchSize else {
             throw TrainingError.invalidInput("split \(split) of \(dataset) has \(paired.count) captioned images, fewer than --batch-size \(batchSize)")
         }
@@ -138,21 +160,73 @@ struct PretrainCLIP: ParsableCommand {
             model: ["images": PretrainCheckpoints.path(images), "text-layers": "\(textLayers)", "text-heads": "\(textHeads)",
                     "text-width": "\(textWidth)", "vision-layers": "\(visionLayers)", "vision-heads": "\(visionHeads)",
                     "vision-width": "\(visionWidth)", "image-size": "\(imageSize)", "patch-size": "\(patchSize)",
-                    "projection-dim": "\(projectionDim)", "context": "\(context)"]))
+                    "projection-dim": "\(projectionDim)", "context": "\(context)",
+                    "attributes": attributes.map(PretrainCheckpoints.path) ?? "", "warm-start-steps": "\(warmStartSteps)",
+                    "mirror-twins": "\(mirrorTwins)"]))
         let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
-                                              fresh: { try CLIPTrainer(config: config, seed: seed, options: options) })
+                                              fresh: {
+            let initial = try CLIPTrainer(config: config, seed: seed, options: options)
+            guard warmStartSteps > 0, let attributes else { return initial }
+            let warmed = try warmStart(initial.model, attributes: URL(fileURLWithPath: attributes), images: paired, captions: captions,
+                                       processor: processor)
+            return try CLIPTrainer(model: warmed, options: options)
+        })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let extraFiles = ["preprocessor_config.json": try encoder.encode(processorConfig)]
         let stop = min(total, checkpointing.stopAfter ?? total)
         try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
             try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
-        }, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
+        }, twins: twins, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
                                                      model: { try trainer.save(to: $0, tokenizer: tokenizerURL, extraFiles: extraFiles) },
                                                      state: { try trainer.saveState(to: $0) }))
         guard checkpoints.finished(at: trainer.step, of: total) else { return }
         try trainer.save(to: outURL, tokenizer: tokenizerURL, extraFiles: extraFiles)
         FileHandle.standardError.write(Data("trained \(total) steps on \(paired.count) images (\(captions.joined().count) captions); wrote \(out)\n".utf8))
+    }
+
+    /// The supervised warm start: the vision tower, then the text tower, each `warmStartSteps` steps on its
+    /// own head (dropped after), with the contrastive run's batch size, learning rate, warmup, decay and seed.
+    private func warmStart(_ model: CLIPModel, attributes: URL, images: [ImageRecord], captions: [[[Int]]],
+                           processor: CLIPImageProcessor) throws -> CLIPModel {
+        var truth: [Int: WorldAttributes.Image] = [:]
+        for image in try WorldAttributes.read(attributes).images { truth[image.imgid] = image }
+        let labels = try images.map { record -> WorldAttributes.Image in
+            guard case .int(let id) = record.imageId, let image = truth[id] else {
+                throw TrainingError.invalidInput("\(attributes.path) has no ground truth for image \(record.imageId) of \(dataset)")
+            }
+            return image
+        }
+        var model = model
+        for tower in [CLIPTower.vision, .text] {
+            let options = TrainerOptions(learningRate: lr, warmupSteps: min(warmup, warmStartSteps), totalSteps: warmStartSteps,
+                                         weightDecay: weightDecay, gradientClip: clip)
+            let trainer = try CLIPWarmStartTrainer(model: model, tower: tower, classes: WorldAttributes.Image.warmStartClasses,
+                                                   flags: WorldAttributes.Image.warmStartFlags, seed: seed, options: options)
+            let progress = ProgressLine("warm start \(tower.rawValue)", total: warmStartSteps, unit: "steps", from: 0)
+            var seen = 0, right = 0
+            try trainer.train(count: images.count, batchSize: batchSize, seed: seed, batch: { indices, epoch in
+                let targets = indices.map { i -> WarmStartTarget in
+                    let (relation, flags) = labels[i].warmStartLabels(image: tower == .vision)
+                    return WarmStartTarget(classIndex: relation, flags: flags)
+                }
+                if tower == .vision {
+                    return (try CLIPEmbedder.pixels(indices.map { images[$0].path }, processor: processor, size: imageSize), [], targets)
+                }
+                let ids = indices.map { i -> [Int] in
+                    var rng = SeededRNG(seed: seed ^ 0x5445_5854 ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(i) &* 0xBF58_476D_1CE4_E5B9))
+                    return captions[i][Int(rng.next() % UInt64(captions[i].count))]
+                }
+                return (nil, ids, targets)
+            }, progress: { _, loss, _ in
+                seen += trainer.lastClassified.count; right += trainer.lastClassified.correct
+                progress.note = String(format: "loss %.4f, relation right %.3f", loss, Double(right) / Double(max(seen, 1)))
+                progress.advance(by: 1)
+                if progress.done % 100 == 0 { seen = 0; right = 0 }
+            })
+            model = trainer.model
+        }
+        return model
     }
 }

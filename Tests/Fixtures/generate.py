@@ -13,7 +13,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 for part in ["gen_models", "gen_tokenizers", "gen_images", "gen_clipcap", "gen_decoding", "gen_metrics", "gen_gap",
-             "gen_captioning", "gen_training", "gen_pretrain", "gen_clip_training", "gen_world"]:
+             "gen_captioning", "gen_training", "gen_pretrain", "gen_clip_training", "gen_clip_warm_start", "gen_world"]:
     path = os.path.join(HERE, part + ".py")
     if not os.path.exists(path):
         continue

@@ -92,4 +92,33 @@ import TestSupport
                                     "--split", "train,val,test", "--batch-size", "4", "--steps", "1"], mentions: ["shape_0"], out: out)
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
+
+    /// The relation recipe end to end on a tiny generated world: a supervised warm start of both towers and
+    /// mirror-twin batches; the options are checked, and a dataset whose images the attributes do not describe
+    /// is refused in one line.
+    @Test func warmStartAndMirrorTwinsRunOnAGeneratedWorld() throws {
+        let dir = try CLITests.tempDir()
+        let world = dir.appendingPathComponent("world")
+        let g = try CLITests.run(["world", "generate", "--out", world.path, "--images", "12", "--size", "32", "--seed", "1"])
+        #expect(g.status == 0, "\(g.stderr)")
+        let out = dir.appendingPathComponent("clip")
+        let args = ["pretrain", "clip", "--dataset", world.appendingPathComponent("dataset.json").path, "--images", world.path,
+                    "--tokenizer", CLITests.demoCLIP.path, "--out", out.path, "--split", "train,val,test",
+                    "--text-width", "32", "--vision-width", "48", "--vision-heads", "6", "--projection-dim", "16",
+                    "--batch-size", "4", "--steps", "3", "--warmup", "1", "--lr", "1e-3", "--seed", "3",
+                    "--attributes", world.appendingPathComponent("attributes.json").path]
+        let r = try CLITests.run(args + ["--warm-start-steps", "2", "--mirror-twins", "1"])
+        #expect(r.status == 0 && r.stderr.contains("warm start vision") && r.stderr.contains("warm start text"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path))
+        let noAttributes = try CLITests.run(Array(args.dropLast(2)) + ["--warm-start-steps", "2"])
+        #expect(noAttributes.status == 2 && noAttributes.stderr.contains("--warm-start-steps needs --attributes"), "\(noAttributes.stderr)")
+        let fraction = try CLITests.run(args + ["--mirror-twins", "1.5"])
+        #expect(fraction.status == 2 && fraction.stderr.contains("--mirror-twins must be between 0 and 1"), "\(fraction.stderr)")
+        let small = dir.appendingPathComponent("small")
+        #expect(try CLITests.run(["world", "generate", "--out", small.path, "--images", "4", "--size", "32", "--seed", "1"]).status == 0)
+        let other = dir.appendingPathComponent("other")
+        try CLITests.expectFailure(Array(args.dropLast(2)).map { $0 == out.path ? other.path : $0 }
+                                   + ["--attributes", small.appendingPathComponent("attributes.json").path, "--warm-start-steps", "2"],
+                                   mentions: ["has no ground truth for image"], out: other)
+    }
 }

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""What a world CLIP encodes about relations and binding (dev tool: needs torch, transformers, numpy, Pillow).
+
+Loads HF CLIPModel folders (e.g. Experiments/world/clip) with transformers and, on the world's test split
+(data/world from `clipcap world generate --out data/world --images 10000 --seed 0`), prints one JSON line per model:
+  relation_true_over_flipped  share of 400 test images with a relation whose image embedding is closer to
+                              "a <A> <rel> a <B>" than to the same caption with the opposite relation (chance 0.5)
+  binding_true_over_swapped   the same against the caption with the two colours swapped (images whose colours differ)
+  text_cos_true_flipped       mean cosine of a caption and its flipped copy
+  text_cos_true_equivalent    mean cosine of "A left of B" and "B right of A"
+  image_probe_left_right      a ridge probe on the image embeddings of two-object left/right train images
+                              (2500) for "is the object first by (colour, shape) on the left", scored on the
+                              val and test ones (chance 0.5)
+Usage: scripts/probe_world_clip.py [--world data/world] MODEL_DIR...
+"""
+import argparse
+import json
+
+import numpy as np
+import torch
+from PIL import Image
+from transformers import CLIPModel, CLIPTokenizer
+
+MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)[:, None, None]
+STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)[:, None, None]
+WORD = {"left_of": "to the left of", "right_of": "to the right of", "above": "above", "below": "below"}
+OPPOSITE = {"left_of": "right_of", "right_of": "left_of", "above": "below", "below": "above"}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--world", default="data/world")
+    p.add_argument("models", nargs="+")
+    a = p.parse_args()
+    images = json.load(open(a.world + "/attributes.json"))["images"]
+    pixels = lambda L: torch.tensor(np.stack([(np.asarray(Image.open(f"{a.world}/images/{i['filename']}").convert("RGB"), np.float32)
+                                               .transpose(2, 0, 1) / 255 - MEAN) / STD for i in L]))
+    rel = [i for i in images if i["split"] == "test" and i.get("relation")][:400]
+    lr = [i for i in images if len(i["objects"]) == 2 and i["relation"] in ("left_of", "right_of")]
+    train, held = [i for i in lr if i["split"] == "train"][:2500], [i for i in lr if i["split"] != "train"]
+    first_left = lambda i: float(min(i["objects"], key=lambda o: (o["colour"], o["shape"]))["x"]
+                                 < max(i["objects"], key=lambda o: (o["colour"], o["shape"]))["x"])
+    obj = lambda o: f"{o['colour']} {o['shape']}"
+    cap = lambda i, r, a0, a1: f"a {a0} {WORD[r]} a {a1}"
+    for path in a.models:
+        m, tok = CLIPModel.from_pretrained(path).eval(), CLIPTokenizer.from_pretrained(path)
+        with torch.no_grad():
+            def text(c):
+                return torch.nn.functional.normalize(m.text_projection(m.text_model(**tok(c, padding=True, return_tensors="pt")).pooler_output), dim=1)
+
+            def image(L):
+                return torch.cat([m.visual_projection(m.vision_model(pixel_values=pixels(L[k:k + 500])).pooler_output) for k in range(0, len(L), 500)])
+            I = torch.nn.functional.normalize(image(rel), dim=1)
+            o = [(i["objects"][0], i["objects"][1]) for i in rel]
+            t = text([cap(i, i["relation"], obj(x), obj(y)) for i, (x, y) in zip(rel, o)])
+            f = text([cap(i, OPPOSITE[i["relation"]], obj(x), obj(y)) for i, (x, y) in zip(rel, o)])
+            e = text([cap(i, OPPOSITE[i["relation"]], obj(y), obj(x)) for i, (x, y) in zip(rel, o)])
+            s = text([cap(i, i["relation"], f"{y['colour']} {x['shape']}", f"{x['colour']} {y['shape']}") for i, (x, y) in zip(rel, o)])
+            st, sf, ss = (I * t).sum(1), (I * f).sum(1), (I * s).sum(1)
+            differ = torch.tensor([x["colour"] != y["colour"] for x, y in o])
+            etr, ete = image(train).numpy(), image(held).numpy()
+        X = np.hstack([etr, np.ones((len(etr), 1))]); Xt = np.hstack([ete, np.ones((len(ete), 1))])
+        w = np.linalg.solve(X.T @ X + 1e-2 * np.eye(X.shape[1]), X.T @ np.array([first_left(i) for i in train]))
+        probe = float(((Xt @ w > 0.5) == np.array([first_left(i) > 0.5 for i in held])).mean())
+        print(json.dumps({"model": path, "relation_true_over_flipped": round((st > sf).float().mean().item(), 3),
+                          "binding_true_over_swapped": round((st > ss)[differ].float().mean().item(), 3),
+                          "text_cos_true_flipped": round((t * f).sum(1).mean().item(), 3),
+                          "text_cos_true_equivalent": round((t * e).sum(1).mean().item(), 3),
+                          "image_probe_left_right": round(probe, 3), "probe_images": len(held)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

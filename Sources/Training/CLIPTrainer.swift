@@ -117,15 +117,9 @@ public final class CLIPTrainer: AdamWTrainer {
         return (out, t)
     }
 
-    /// The contrastive loss of B images (pixels (B, channels, S, S), preprocessed) and their B captions, and,
-    /// accumulated from zero, the gradient of every weight (`visitGradients`). Weights are not changed.
-    @discardableResult
-    public func computeGradients(pixels: Tensor, ids: [[Int]]) throws -> Double {
-        let b = ids.count, tc = config.textConfig
-        guard b >= 2 else { throw TrainingError.invalidInput("a contrastive batch needs at least 2 pairs, got \(b)") }
-        guard pixels.rank == 4, pixels.shape[0] == b else {
-            throw TrainingError.invalidInput("pixel tensor has shape \(pixels.shape) for \(b) captions")
-        }
+    /// Refuses captions the text tower cannot read: empty, longer than max_position_embeddings, or with an id
+    /// outside the vocabulary.
+    static func checkCaptions(_ ids: [[Int]], _ tc: CLIPTextConfig) throws {
         for (i, row) in ids.enumerated() {
             guard !row.isEmpty else { throw TrainingError.invalidInput("caption \(i) has no tokens") }
             guard row.count <= tc.maxPositions else {
@@ -135,6 +129,25 @@ public final class CLIPTrainer: AdamWTrainer {
                 throw TrainingError.invalidInput("caption \(i) has token id \(bad), outside the vocabulary of \(tc.vocabSize)")
             }
         }
+    }
+
+    /// Which of `count` captions of image `image` a step of epoch `epoch` draws (seeded; the same draw for a
+    /// resumed run).
+    public static func captionDraw(seed: UInt64, epoch: Int, image: Int, of count: Int) -> Int {
+        var rng = SeededRNG(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(image) &* 0xBF58_476D_1CE4_E5B9))
+        return Int(rng.next() % UInt64(count))
+    }
+
+    /// The contrastive loss of B images (pixels (B, channels, S, S), preprocessed) and their B captions, and,
+    /// accumulated from zero, the gradient of every weight (`visitGradients`). Weights are not changed.
+    @discardableResult
+    public func computeGradients(pixels: Tensor, ids: [[Int]]) throws -> Double {
+        let b = ids.count, tc = config.textConfig
+        guard b >= 2 else { throw TrainingError.invalidInput("a contrastive batch needs at least 2 pairs, got \(b)") }
+        guard pixels.rank == 4, pixels.shape[0] == b else {
+            throw TrainingError.invalidInput("pixel tensor has shape \(pixels.shape) for \(b) captions")
+        }
+        try Self.checkCaptions(ids, tc)
         let (flat, t) = Self.pad(ids)
         if !gradientsAreZero { visitGradients { _, shape, p in p.update(repeating: 0, count: shape.reduce(1, *)) } }
         gradientsAreZero = false
@@ -189,10 +202,7 @@ public final class CLIPTrainer: AdamWTrainer {
             let epoch = step / perEpoch, k = step % perEpoch
             let order = GPT2LanguageModelTrainer.epochOrder(count: captions.count, epoch: epoch, seed: seed)
             let window = order[k * batchSize..<(k + 1) * batchSize]
-            func draw(_ i: Int) -> Int {
-                var rng = SeededRNG(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(i) &* 0xBF58_476D_1CE4_E5B9))
-                return Int(rng.next() % UInt64(captions[i].count))
-            }
+            func draw(_ i: Int) -> Int { Self.captionDraw(seed: seed, epoch: epoch, image: i, of: captions[i].count) }
             var stepRNG = SeededRNG(seed: seed ^ 0x7457_494E ^ (UInt64(step) &* 0x94D0_49BB_1331_11EB))
             guard let twins, stepRNG.uniform() < twins.fraction else {
                 let images = Array(window)

@@ -122,12 +122,7 @@ public final class CLIPWarmStartTrainer: AdamWTrainer, ResumableTrainer {
                 return try clip.towerGradients(pixels: pixels, batch: b, workspace: &workspace, grads: &grads, loss: loss)
             case .text:
                 guard ids.count == b else { throw TrainingError.invalidInput("\(ids.count) captions for \(b) targets") }
-                let tc = clip.config.textConfig
-                for (i, row) in ids.enumerated() {
-                    guard !row.isEmpty, row.count <= tc.maxPositions else {
-                        throw TrainingError.invalidInput("caption \(i) has \(row.count) tokens; it needs 1 to \(tc.maxPositions)")
-                    }
-                }
+                try CLIPTrainer.checkCaptions(ids, clip.config.textConfig)
                 let (flat, t) = CLIPTrainer.pad(ids)
                 return try clip.towerGradients(ids: flat, batch: b, tokens: t, workspace: &workspace, grads: &grads, loss: loss)
             }

@@ -214,10 +214,7 @@ struct PretrainCLIP: ParsableCommand {
                 if tower == .vision {
                     return (try CLIPEmbedder.pixels(indices.map { images[$0].path }, processor: processor, size: imageSize), [], targets)
                 }
-                let ids = indices.map { i -> [Int] in
-                    var rng = SeededRNG(seed: seed ^ 0x5445_5854 ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(i) &* 0xBF58_476D_1CE4_E5B9))
-                    return captions[i][Int(rng.next() % UInt64(captions[i].count))]
-                }
+                let ids = indices.map { captions[$0][CLIPTrainer.captionDraw(seed: seed ^ 0x5445_5854, epoch: epoch, image: $0, of: captions[$0].count)] }
                 return (nil, ids, targets)
             }, progress: { _, loss, _ in
                 seen += trainer.lastClassified.count; right += trainer.lastClassified.correct

@@ -5,9 +5,14 @@ import Tensor
 ///
 /// One-object scenes are described by the object, optionally with its size, its region of the image
 /// (by thirds: "in the top left corner", "near the bottom") or the kind of background. Scenes with a
-/// relation always state it between the first two objects, forward ("A to the left of B"), inverted
-/// ("B to the right of A") or with a pronoun ("there is B, and A on its left"); a third object is
-/// mentioned after that, without a relation.
+/// relation always state it between the first two objects, and name the one on the left (for a left–right
+/// relation) or on top (for an above–below one) first: "A to the left of B", "A is above B", or with a
+/// pronoun ("there is A, and B on its right", "A with B below it"). A third object is mentioned after that,
+/// without a relation.
+///
+/// The fixed order of mention is a convention of the world, as word order is in COCO's captions: with both
+/// orders ("A left of B" beside "B right of A") the small captioner never learned which object to name first,
+/// and said the relation at chance (README, "What did not come out").
 public struct CaptionWriter: Sendable {
     /// Captions per image.
     public let count: Int
@@ -46,33 +51,39 @@ public struct CaptionWriter: Sendable {
     ]
 
     static let relationTemplates: [Template] = [
-        { s, rng in forward(s, &rng) + third(s, &rng) },
-        { s, rng in inverted(s, &rng) + third(s, &rng) },
-        { s, rng in "there is " + phrase(s.objects[1], &rng) + ", and " + pronoun(s, &rng) + third(s, &rng) },
-        { s, rng in choose(prefixes, &rng) + " " + forward(s, &rng) + third(s, &rng) },
+        { s, rng in leading(s, &rng) + third(s, &rng) },
+        { s, rng in choose(prefixes, &rng) + " " + leading(s, &rng) + third(s, &rng) },
+        { s, rng in "there is " + leading(s, &rng) + third(s, &rng) },
         { s, rng in
-            let a = phrase(s.objects[0], &rng), b = phrase(s.objects[1], &rng)
-            return a + " is " + choose(WorldVocabulary.relationPhrases[s.relation!]!, &rng) + " " + b + third(s, &rng)
+            let (first, second, relation) = ordered(s)
+            let a = phrase(first, &rng), r = choose(WorldVocabulary.relationPhrases[relation]!, &rng)
+            return a + " is " + r + " " + phrase(second, &rng) + third(s, &rng)
         },
-        { s, rng in phrase(s.objects[1], &rng) + " with " + pronoun(s, &rng) + third(s, &rng) },
-        { s, rng in choose(prefixes, &rng) + " " + inverted(s, &rng) + third(s, &rng) },
+        { s, rng in "there is " + phrase(ordered(s).first, &rng) + ", and " + pronoun(s, &rng) + third(s, &rng) },
+        { s, rng in phrase(ordered(s).first, &rng) + " with " + pronoun(s, &rng) + third(s, &rng) },
+        { s, rng in choose(prefixes, &rng) + " " + phrase(ordered(s).first, &rng) + " with " + pronoun(s, &rng) + third(s, &rng) },
     ]
 
-    /// "A <relation> B".
-    static func forward(_ s: Scene, _ rng: inout SeededRNG) -> String {
-        let a = phrase(s.objects[0], &rng), r = choose(WorldVocabulary.relationPhrases[s.relation!]!, &rng)
-        return a + " " + r + " " + phrase(s.objects[1], &rng)
+    /// The related pair in the order captions name it, the left or upper object first, with the first's
+    /// relation to the second (left of, or above).
+    static func ordered(_ s: Scene) -> (first: WorldObject, second: WorldObject, relation: Relation) {
+        switch s.relation! {
+        case .leftOf, .above: return (s.objects[0], s.objects[1], s.relation!)
+        case .rightOf, .below: return (s.objects[1], s.objects[0], s.relation!.inverse)
+        }
     }
 
-    /// "B <inverse relation> A".
-    static func inverted(_ s: Scene, _ rng: inout SeededRNG) -> String {
-        let b = phrase(s.objects[1], &rng), r = choose(WorldVocabulary.relationPhrases[s.relation!.inverse]!, &rng)
-        return b + " " + r + " " + phrase(s.objects[0], &rng)
+    /// "A <relation> B", A the left or upper object.
+    static func leading(_ s: Scene, _ rng: inout SeededRNG) -> String {
+        let (first, second, relation) = ordered(s)
+        let a = phrase(first, &rng), r = choose(WorldVocabulary.relationPhrases[relation]!, &rng)
+        return a + " " + r + " " + phrase(second, &rng)
     }
 
-    /// "A on its left", to follow a mention of B.
+    /// "B on its right", to follow a mention of A, A the left or upper object.
     static func pronoun(_ s: Scene, _ rng: inout SeededRNG) -> String {
-        phrase(s.objects[0], &rng) + " " + choose(WorldVocabulary.pronounPhrases[s.relation!]!, &rng)
+        let (_, second, relation) = ordered(s)
+        return phrase(second, &rng) + " " + choose(WorldVocabulary.pronounPhrases[relation.inverse]!, &rng)
     }
 
     /// The third object, when there is one, after the related pair.

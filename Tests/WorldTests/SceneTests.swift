@@ -61,10 +61,16 @@ import TestSupport
                 words.formUnion(WorldVocabulary.words(caption))
                 let v = AttributeAccuracy.verdict(caption: caption, truth: truth)
                 #expect(v.correct, "'\(caption)' is not read as true of \(scene.objects) \(String(describing: scene.relation))")
+                // The left or upper object of the related pair is named first.
+                if let relation = scene.relation {
+                    let first = ParsedCaption(caption).mentions[0]
+                    let lead = [.leftOf, .above].contains(relation) ? scene.objects[0] : scene.objects[1]
+                    #expect(first.shape == lead.shape && first.colour == lead.colour, "'\(caption)' names \(first) first")
+                }
             }
         }
         // Synonyms are in use.
-        for synonym in ["disk", "disc", "box", "rhombus", "crimson", "violet", "little", "big", "beneath", "on its left"] {
+        for synonym in ["disk", "disc", "box", "rhombus", "crimson", "violet", "little", "big", "beneath", "on its right", "over it"] {
             #expect(synonym.split(separator: " ").allSatisfy { words.contains(String($0)) }, "\(synonym) never used")
         }
     }

@@ -36,7 +36,7 @@ struct PretrainCLIP: ParsableCommand {
 
         Relations. Random batches of scenes are told apart by their shapes and colours, so plain InfoNCE never \
         asks either tower how objects are arranged, and neither starts to encode it without the other. Two \
-        options break that (measured in the README, "What did not come out"; the shipped CLIP uses neither): \
+        options break that, and the shipped world CLIP uses both (measured in the README, "What it took"): \
         --warm-start-steps N first trains each tower on its own, N steps, to predict the world's ground truth \
         from --attributes (the relation of the related pair, read in a fixed object order; which shapes and \
         colours appear) through a linear head that is then dropped; --mirror-twins F makes a fraction F of the \

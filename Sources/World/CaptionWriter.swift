@@ -10,9 +10,9 @@ import Tensor
 /// pronoun ("there is A, and B on its right", "A with B below it"). A third object is mentioned after that,
 /// without a relation.
 ///
-/// The fixed order of mention is a convention of the world, as word order is in COCO's captions: with both
-/// orders ("A left of B" beside "B right of A") the small captioner learned to bind the relation word to the
-/// object it named first only after 6000 training steps, too many for the main job (README, "What it took").
+/// The fixed order of mention is a convention of the world: with both orders ("A left of B" beside "B right
+/// of A") the small captioner learned to bind the relation word to the object it named first only after 6000
+/// training steps, too many for the main job (README, "What it took").
 public struct CaptionWriter: Sendable {
     /// Captions per image.
     public let count: Int
@@ -54,11 +54,7 @@ public struct CaptionWriter: Sendable {
         { s, rng in leading(s, &rng) + third(s, &rng) },
         { s, rng in choose(prefixes, &rng) + " " + leading(s, &rng) + third(s, &rng) },
         { s, rng in "there is " + leading(s, &rng) + third(s, &rng) },
-        { s, rng in
-            let (first, second, relation) = ordered(s)
-            let a = phrase(first, &rng), r = choose(WorldVocabulary.relationPhrases[relation]!, &rng)
-            return a + " is " + r + " " + phrase(second, &rng) + third(s, &rng)
-        },
+        { s, rng in leading(s, &rng, verb: "is ") + third(s, &rng) },
         { s, rng in "there is " + phrase(ordered(s).first, &rng) + ", and " + pronoun(s, &rng) + third(s, &rng) },
         { s, rng in phrase(ordered(s).first, &rng) + " with " + pronoun(s, &rng) + third(s, &rng) },
         { s, rng in choose(prefixes, &rng) + " " + phrase(ordered(s).first, &rng) + " with " + pronoun(s, &rng) + third(s, &rng) },
@@ -73,11 +69,11 @@ public struct CaptionWriter: Sendable {
         }
     }
 
-    /// "A <relation> B", A the left or upper object.
-    static func leading(_ s: Scene, _ rng: inout SeededRNG) -> String {
+    /// "A <relation> B" (or "A is <relation> B" with `verb` "is "), A the left or upper object.
+    static func leading(_ s: Scene, _ rng: inout SeededRNG, verb: String = "") -> String {
         let (first, second, relation) = ordered(s)
         let a = phrase(first, &rng), r = choose(WorldVocabulary.relationPhrases[relation]!, &rng)
-        return a + " " + r + " " + phrase(second, &rng)
+        return a + " " + verb + r + " " + phrase(second, &rng)
     }
 
     /// "B on its right", to follow a mention of A, A the left or upper object.

@@ -11,6 +11,9 @@ Loads HF CLIPModel folders (e.g. Experiments/world/clip) with transformers and, 
   image_probe_left_right      a ridge probe on the image embeddings of two-object left/right train images
                               (2500) for "is the object first by (colour, shape) on the left", scored on the
                               val and test ones (chance 0.5)
+  leftmost_shape_2, _3        a one-vs-rest ridge probe of the leftmost object's shape (6 classes) on the
+                              image embeddings of two- (three-) object train images, scored on the val and test
+                              ones: how well the embedding binds a shape to its place
 Usage: scripts/probe_world_clip.py [--world data/world] MODEL_DIR...
 """
 import argparse
@@ -59,6 +62,12 @@ def main():
             st, sf, ss = (I * t).sum(1), (I * f).sum(1), (I * s).sum(1)
             differ = torch.tensor([x["colour"] != y["colour"] for x, y in o])
             etr, ete = image(train).numpy(), image(held).numpy()
+            leftmost = {}
+            for n in (2, 3):
+                scenes = [i for i in images if len(i["objects"]) == n]
+                fit, score = [i for i in scenes if i["split"] == "train"][:2500], [i for i in scenes if i["split"] != "train"]
+                leftmost[n] = ridge_accuracy(image(fit).numpy(), [leftmost_shape(i) for i in fit],
+                                             image(score).numpy(), [leftmost_shape(i) for i in score])
         X = np.hstack([etr, np.ones((len(etr), 1))]); Xt = np.hstack([ete, np.ones((len(ete), 1))])
         w = np.linalg.solve(X.T @ X + 1e-2 * np.eye(X.shape[1]), X.T @ np.array([first_left(i) for i in train]))
         probe = float(((Xt @ w > 0.5) == np.array([first_left(i) > 0.5 for i in held])).mean())
@@ -66,7 +75,23 @@ def main():
                           "binding_true_over_swapped": round((st > ss)[differ].float().mean().item(), 3),
                           "text_cos_true_flipped": round((t * f).sum(1).mean().item(), 3),
                           "text_cos_true_equivalent": round((t * e).sum(1).mean().item(), 3),
-                          "image_probe_left_right": round(probe, 3), "probe_images": len(held)}), flush=True)
+                          "image_probe_left_right": round(probe, 3), "probe_images": len(held),
+                          "leftmost_shape_2": round(leftmost[2], 3), "leftmost_shape_3": round(leftmost[3], 3)}), flush=True)
+
+
+SHAPES = ["circle", "square", "triangle", "star", "hexagon", "diamond"]
+
+
+def leftmost_shape(image):
+    return SHAPES.index(min(image["objects"], key=lambda o: (o["x"], o["y"]))["shape"])
+
+
+def ridge_accuracy(train_x, train_y, test_x, test_y):
+    """One-vs-rest ridge regression on the embeddings (plus a bias), scored by the largest output."""
+    X = np.hstack([train_x, np.ones((len(train_x), 1))]); Xt = np.hstack([test_x, np.ones((len(test_x), 1))])
+    Y = np.eye(len(SHAPES))[train_y]
+    W = np.linalg.solve(X.T @ X + 1e-2 * np.eye(X.shape[1]), X.T @ Y)
+    return float(((Xt @ W).argmax(1) == np.array(test_y)).mean())
 
 
 if __name__ == "__main__":

@@ -10,7 +10,24 @@ Usage: scripts/attributes_by_objects.py [--attributes data/world/attributes.json
 import argparse
 import csv
 import json
+import os
 import sys
+
+
+def per_image_rows(run, column):
+    """The rows of RUN/metrics_per_image.csv, which must have `column`; else a one-line error and exit 1.
+    (compare_runs.py reads runs through this too.)"""
+    program = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    path = f"{run}/metrics_per_image.csv"
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as e:
+        sys.exit(f"{program}: cannot read {path}: {e}")
+    if not rows or column not in rows[0]:
+        hint = " (was data.attributes set?)" if column.endswith("_accuracy") else ""
+        sys.exit(f"{program}: {path} has no {column} column{hint}")
+    return rows
 
 
 def main():
@@ -26,14 +43,7 @@ def main():
     columns = ["attribute_accuracy", "shape_accuracy", "colour_accuracy", "relation_accuracy"]
     print("run,objects,images," + ",".join(columns))
     for run in args.runs:
-        path = f"{run}/metrics_per_image.csv"
-        try:
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        except OSError as e:
-            sys.exit(f"attributes_by_objects: cannot read {path}: {e}")
-        if not rows or "attribute_accuracy" not in rows[0]:
-            sys.exit(f"attributes_by_objects: {path} has no attribute_accuracy column (was data.attributes set?)")
+        rows = per_image_rows(run, "attribute_accuracy")
         for count in sorted(set(objects.values())):
             group = [r for r in rows if objects.get(int(r["image_id"])) == count]
             if not group:

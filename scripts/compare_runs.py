@@ -10,22 +10,15 @@ The README's demo comparisons come from, e.g.,
 Usage: scripts/compare_runs.py [--metric attribute_accuracy] [--pool] A:B...
 """
 import argparse
-import csv
 import sys
 
 import numpy as np
 
+from attributes_by_objects import per_image_rows
+
 
 def load(run, metric):
-    path = f"{run}/metrics_per_image.csv"
-    try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as e:
-        sys.exit(f"compare_runs: cannot read {path}: {e}")
-    if not rows or metric not in rows[0]:
-        sys.exit(f"compare_runs: {path} has no {metric} column")
-    return {r["image_id"]: float(r[metric]) for r in rows}
+    return {r["image_id"]: float(r[metric]) for r in per_image_rows(run, metric)}
 
 
 def interval(d):

@@ -68,9 +68,8 @@ def main():
                 fit, score = [i for i in scenes if i["split"] == "train"][:2500], [i for i in scenes if i["split"] != "train"]
                 leftmost[n] = ridge_accuracy(image(fit).numpy(), [leftmost_shape(i) for i in fit],
                                              image(score).numpy(), [leftmost_shape(i) for i in score])
-        X = np.hstack([etr, np.ones((len(etr), 1))]); Xt = np.hstack([ete, np.ones((len(ete), 1))])
-        w = np.linalg.solve(X.T @ X + 1e-2 * np.eye(X.shape[1]), X.T @ np.array([first_left(i) for i in train]))
-        probe = float(((Xt @ w > 0.5) == np.array([first_left(i) > 0.5 for i in held])).mean())
+        scores = ridge(etr, np.array([first_left(i) for i in train]), ete)
+        probe = float(((scores > 0.5) == np.array([first_left(i) > 0.5 for i in held])).mean())
         print(json.dumps({"model": path, "relation_true_over_flipped": round((st > sf).float().mean().item(), 3),
                           "binding_true_over_swapped": round((st > ss)[differ].float().mean().item(), 3),
                           "text_cos_true_flipped": round((t * f).sum(1).mean().item(), 3),
@@ -86,12 +85,15 @@ def leftmost_shape(image):
     return SHAPES.index(min(image["objects"], key=lambda o: (o["x"], o["y"]))["shape"])
 
 
-def ridge_accuracy(train_x, train_y, test_x, test_y):
-    """One-vs-rest ridge regression on the embeddings (plus a bias), scored by the largest output."""
+def ridge(train_x, targets, test_x):
+    """Ridge regression (λ 1e-2) of `targets` on the embeddings plus a bias; its outputs on `test_x`."""
     X = np.hstack([train_x, np.ones((len(train_x), 1))]); Xt = np.hstack([test_x, np.ones((len(test_x), 1))])
-    Y = np.eye(len(SHAPES))[train_y]
-    W = np.linalg.solve(X.T @ X + 1e-2 * np.eye(X.shape[1]), X.T @ Y)
-    return float(((Xt @ W).argmax(1) == np.array(test_y)).mean())
+    return Xt @ np.linalg.solve(X.T @ X + 1e-2 * np.eye(X.shape[1]), X.T @ targets)
+
+
+def ridge_accuracy(train_x, train_y, test_x, test_y):
+    """One-vs-rest ridge regression of the shape classes, scored by the largest output."""
+    return float((ridge(train_x, np.eye(len(SHAPES))[train_y], test_x).argmax(1) == np.array(test_y)).mean())
 
 
 if __name__ == "__main__":

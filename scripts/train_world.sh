@@ -4,7 +4,7 @@
 # vocabulary for each model learned from the train captions, then `clipcap pretrain clip` and
 # `clipcap pretrain gpt2` on the train split. The CLIP's towers are first warm-started on the world's ground
 # truth (relation, shapes, colours), then trained contrastively with mirror twins, so that it encodes which
-# object is where (README, "The built-in world"). Deterministic for a given build and machine; about 35
+# object is where (README, "What it took"). Deterministic for a given build and machine; about 35
 # minutes on 2 cores. Usage: scripts/train_world.sh [OUT_DIR]   (default Experiments/world; data goes to data/world)
 set -euo pipefail
 cd "$(dirname "$0")/.."

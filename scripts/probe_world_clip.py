@@ -14,6 +14,10 @@ Loads HF CLIPModel folders (e.g. Experiments/world/clip) with transformers and, 
   leftmost_shape_2, _3        a one-vs-rest ridge probe of the leftmost object's shape (6 classes) on the
                               image embeddings of two- (three-) object train images, scored on the val and test
                               ones: how well the embedding binds a shape to its place
+  text_cos_paraphrases        mean cosine of two captions of one test image (dataset.json, first 400 test images)
+  text_cos_other_images       mean cosine of captions of two different ones of those images
+  wording_variance_share      share of the variance of those caption embeddings that lies within images: what
+                              the text embedding keeps of the wording (near 0: paraphrases get one embedding)
 Usage: scripts/probe_world_clip.py [--world data/world] MODEL_DIR...
 """
 import argparse
@@ -45,6 +49,9 @@ def main():
                                  < max(i["objects"], key=lambda o: (o["colour"], o["shape"]))["x"])
     obj = lambda o: f"{o['colour']} {o['shape']}"
     cap = lambda i, r, a0, a1: f"a {a0} {WORD[r]} a {a1}"
+    sentences = {im["imgid"]: [c["raw"] for c in im["sentences"]] for im in json.load(open(a.world + "/dataset.json"))["images"]
+                 if im["split"] == "test"}
+    paraphrases = [cs[:5] for cs in list(sentences.values())[:400]]
     for path in a.models:
         m, tok = CLIPModel.from_pretrained(path).eval(), CLIPTokenizer.from_pretrained(path)
         with torch.no_grad():
@@ -61,6 +68,7 @@ def main():
             s = text([cap(i, i["relation"], f"{y['colour']} {x['shape']}", f"{x['colour']} {y['shape']}") for i, (x, y) in zip(rel, o)])
             st, sf, ss = (I * t).sum(1), (I * f).sum(1), (I * s).sum(1)
             differ = torch.tensor([x["colour"] != y["colour"] for x, y in o])
+            C = text([c for cs in paraphrases for c in cs]).numpy().reshape(len(paraphrases), 5, -1)
             etr, ete = image(train).numpy(), image(held).numpy()
             leftmost = {}
             for n in (2, 3):
@@ -70,12 +78,18 @@ def main():
                                              image(score).numpy(), [leftmost_shape(i) for i in score])
         scores = ridge(etr, np.array([first_left(i) for i in train]), ete)
         probe = float(((scores > 0.5) == np.array([first_left(i) > 0.5 for i in held])).mean())
+        within = np.einsum("ipd,iqd->ipq", C, C)[:, ~np.eye(5, dtype=bool)].mean()
+        means = C.mean(1)
+        other = (means @ means.T)[~np.eye(len(C), dtype=bool)].mean()
+        wording = ((C - means[:, None]) ** 2).sum() / ((C - C.reshape(-1, C.shape[2]).mean(0)) ** 2).sum()
         print(json.dumps({"model": path, "relation_true_over_flipped": round((st > sf).float().mean().item(), 3),
                           "binding_true_over_swapped": round((st > ss)[differ].float().mean().item(), 3),
                           "text_cos_true_flipped": round((t * f).sum(1).mean().item(), 3),
                           "text_cos_true_equivalent": round((t * e).sum(1).mean().item(), 3),
                           "image_probe_left_right": round(probe, 3), "probe_images": len(held),
-                          "leftmost_shape_2": round(leftmost[2], 3), "leftmost_shape_3": round(leftmost[3], 3)}), flush=True)
+                          "leftmost_shape_2": round(leftmost[2], 3), "leftmost_shape_3": round(leftmost[3], 3),
+                          "text_cos_paraphrases": round(float(within), 3), "text_cos_other_images": round(float(other), 3),
+                          "wording_variance_share": round(float(wording), 4)}), flush=True)
 
 
 SHAPES = ["circle", "square", "triangle", "star", "hexagon", "diamond"]

@@ -105,6 +105,8 @@ struct PretrainGPT2: ParsableCommand {
                                               restore: { try GPT2LanguageModelTrainer(model: try GPT2(folder: outURL), options: options) },
                                               fresh: { try GPT2LanguageModelTrainer(config: config, seed: seed, options: options) })
         let stop = min(total, checkpointing.stopAfter ?? total)
+        try checkpoints.saveBeforeTraining(step: trainer.step, stop: stop, total: total, costly: false,
+                                           model: { try trainer.save(to: $0, tokenizer: tokenizerURL) }, state: { try trainer.saveState(to: $0) })
         try trainer.train(rows: rows, batchSize: batchSize, seed: seed, stopAt: stop,
                           progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
                                                        model: { try trainer.save(to: $0, tokenizer: tokenizerURL) },
@@ -205,6 +207,15 @@ struct PretrainCheckpoints {
         }
     }
 
+    /// Before this invocation's first step, at `step`: a checkpoint when it is to stop right there
+    /// (--stop-after at or below `step`), or when `costly` work came first (pretrain clip's warm start) and
+    /// checkpoints are on, so an interruption never loses that work.
+    func saveBeforeTraining(step: Int, stop: Int, total: Int, costly: Bool, model: (URL) throws -> Void,
+                            state: (URL) throws -> Void) throws {
+        guard step < total, step >= stop || (costly && every > 0) else { return }
+        try save(model: model, state: state)
+    }
+
     /// The trainer to run: with `resume` (see `stateToResume`), `restore`d from the model in OUT with its
     /// optimizer state loaded; otherwise `fresh`.
     func trainer<T: ResumableTrainer>(resume: Bool, total: Int, restore: () throws -> T, fresh: () throws -> T) throws -> T {
@@ -230,11 +241,11 @@ struct PretrainCheckpointOptions: ParsableArguments {
     var saveEvery: Int = 500
     @Flag(help: "Continue the unfinished run in --out, which must have been started with the same options.")
     var resume = false
-    @Option(name: .customLong("stop-after"), help: "Stop once this many steps are done in all, leaving a resumable checkpoint (for time-limited jobs).")
+    @Option(name: .customLong("stop-after"), help: "Stop once this many steps are done in all, leaving a resumable checkpoint (for time-limited jobs; 0: before the first, after pretrain clip's warm start).")
     var stopAfter: Int?
 
     func validate() throws {
         guard saveEvery >= 0 else { throw ValidationError("--save-every must not be negative (0: only at the end)") }
-        if let stopAfter { guard stopAfter >= 1 else { throw ValidationError("--stop-after must be positive") } }
+        if let stopAfter { guard stopAfter >= 0 else { throw ValidationError("--stop-after must not be negative") } }
     }
 }

@@ -41,7 +41,16 @@ struct PretrainCLIP: ParsableCommand {
         from --attributes (the relation of the related pair, read in a fixed object order; which shapes and \
         colours appear) through a linear head that is then dropped; --mirror-twins F makes a fraction F of the \
         contrastive batches pair each image with its mirror image, captioned with left/right (or \
-        above/below, top/bottom) swapped.
+        above/below, top/bottom) swapped. The warm-started model is saved as a checkpoint (unless \
+        --save-every is 0) before the first contrastive step, so --resume never repeats the warm start; an \
+        interruption during it starts it over.
+
+        Paraphrases. With all of an image's captions drawn in turn, InfoNCE also teaches the text tower to give \
+        paraphrases nearly one embedding, which the CLIPs that Unsupervised-ClipCap studies were never asked \
+        for: each image had one alt-text. --captions-per-image 1 trains on each image's first caption alone, as they did. \
+        On the world it keeps a little more of the wording, and the paraphrase run's lead over the same-caption \
+        ablation doubles, but every captioner scores lower; the shipped CLIP does not use it (README, "What it \
+        took").
 
         Exit status: 0 on success, 1 when an input cannot be read, training diverges (NaN/Inf) or the folder \
         cannot be written, 2 on a usage error.
@@ -99,6 +108,8 @@ struct PretrainCLIP: ParsableCommand {
     var warmStartSteps: Int = 0
     @Option(name: .customLong("mirror-twins"), help: "Fraction of contrastive steps whose batches pair images with their mirror twins (0 to 1).")
     var mirrorTwins: Double = 0
+    @Option(name: .customLong("captions-per-image"), help: "Train on only the first N captions of each image (default: all).")
+    var captionsPerImage: Int?
     @OptionGroup var checkpointing: PretrainCheckpointOptions
 
     func validate() throws {
@@ -116,6 +127,7 @@ struct PretrainCLIP: ParsableCommand {
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
         guard warmStartSteps >= 0 else { throw ValidationError("--warm-start-steps must be 0 or more") }
         guard warmStartSteps == 0 || attributes != nil else { throw ValidationError("--warm-start-steps needs --attributes (a world's attributes.json)") }
+        guard (captionsPerImage ?? 1) >= 1 else { throw ValidationError("--captions-per-image must be at least 1") }
         guard (0...1).contains(mirrorTwins) else { throw ValidationError("--mirror-twins must be between 0 and 1") }
         try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
@@ -130,7 +142,7 @@ struct PretrainCLIP: ParsableCommand {
         var byImage: [ItemID: [String]] = [:]
         for c in try Datasets.captions(from: datasetURL, splits: splits) { byImage[c.imageId, default: []].append(c.caption) }
         let paired = records.filter { byImage[$0.imageId] != nil }
-        let texts = paired.map { byImage[$0.imageId]! }
+        let texts = paired.map { Array(byImage[$0.imageId]!.prefix(captionsPerImage ?? .max)) }
         let captions = texts.map { $0.map { tok.encode($0, contextLength: context) } }
         let twins = mirrorTwins > 0 ? MirrorTwins(fraction: mirrorTwins, captions: texts.map { $0.map { text in
             let (mirrored, horizontal) = WorldVocabulary.mirrored(text)
@@ -162,20 +174,25 @@ struct PretrainCLIP: ParsableCommand {
                     "vision-width": "\(visionWidth)", "image-size": "\(imageSize)", "patch-size": "\(patchSize)",
                     "projection-dim": "\(projectionDim)", "context": "\(context)",
                     "attributes": attributes.map(PretrainCheckpoints.path) ?? "", "warm-start-steps": "\(warmStartSteps)",
-                    "mirror-twins": "\(mirrorTwins)"]))
+                    "mirror-twins": "\(mirrorTwins)", "captions-per-image": captionsPerImage.map(String.init) ?? "all"]))
+        var warmed = false
         let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
                                               fresh: {
             let initial = try CLIPTrainer(config: config, seed: seed, options: options)
             guard warmStartSteps > 0, let attributes else { return initial }
-            let warmed = try warmStart(initial.model, attributes: URL(fileURLWithPath: attributes), images: paired, captions: captions,
-                                       processor: processor)
-            return try CLIPTrainer(model: warmed, options: options)
+            let model = try warmStart(initial.model, attributes: URL(fileURLWithPath: attributes), images: paired, captions: captions,
+                                      processor: processor)
+            warmed = true
+            return try CLIPTrainer(model: model, options: options)
         })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let extraFiles = ["preprocessor_config.json": try encoder.encode(processorConfig)]
         let stop = min(total, checkpointing.stopAfter ?? total)
+        try checkpoints.saveBeforeTraining(step: trainer.step, stop: stop, total: total, costly: warmed,
+                                           model: { try trainer.save(to: $0, tokenizer: tokenizerURL, extraFiles: extraFiles) },
+                                           state: { try trainer.saveState(to: $0) })
         try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
             try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
         }, twins: twins, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,

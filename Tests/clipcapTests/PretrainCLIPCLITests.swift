@@ -71,8 +71,8 @@ import TestSupport
         #expect(try Data(contentsOf: part.appendingPathComponent("model.safetensors")) == Data(contentsOf: full.appendingPathComponent("model.safetensors")))
         let done = try CLITests.run(Self.args(out: part) + ["--resume"])
         #expect(done.status == 1 && done.stderr.contains("holds no unfinished run"), "\(done.stderr)")
-        let bad = try CLITests.run(Self.args(out: part) + ["--stop-after", "0"])
-        #expect(bad.status == 2 && bad.stderr.contains("--stop-after must be positive"), "\(bad.stderr)")
+        let bad = try CLITests.run(Self.args(out: part) + ["--stop-after=-1"])
+        #expect(bad.status == 2 && bad.stderr.contains("--stop-after must not be negative"), "\(bad.stderr)")
     }
 
     @Test func errorsAreOneLineWithTheRightStatus() throws {
@@ -114,6 +114,21 @@ import TestSupport
         #expect(noAttributes.status == 2 && noAttributes.stderr.contains("--warm-start-steps needs --attributes"), "\(noAttributes.stderr)")
         let fraction = try CLITests.run(args + ["--mirror-twins", "1.5"])
         #expect(fraction.status == 2 && fraction.stderr.contains("--mirror-twins must be between 0 and 1"), "\(fraction.stderr)")
+        // stopped right after the warm start (--stop-after 0), the checkpoint holds the warmed model, and the
+        // resumed run skips the warm start and ends with the bytes of the run that never stopped
+        let warmArgs = args.map { $0 == out.path ? dir.appendingPathComponent("warm").path : $0 } + ["--warm-start-steps", "2", "--mirror-twins", "1"]
+        let stopped = try CLITests.run(warmArgs + ["--stop-after", "0"])
+        #expect(stopped.status == 0 && stopped.stderr.contains("warm start text") && stopped.stderr.contains("stopped at step 0 of 3"), "\(stopped.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("warm/trainer_state.safetensors").path))
+        let resumed = try CLITests.run(warmArgs + ["--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("at step 0 of 3") && !resumed.stderr.contains("warm start"), "\(resumed.stderr)")
+        #expect(try Data(contentsOf: dir.appendingPathComponent("warm/model.safetensors")) == Data(contentsOf: out.appendingPathComponent("model.safetensors")))
+        // one caption per image: the closing line counts what was trained on (12 images, 5 captions each)
+        #expect(r.stderr.contains("on 12 images (60 captions)"), "\(r.stderr)")
+        let one = try CLITests.run(args.map { $0 == out.path ? dir.appendingPathComponent("one").path : $0 } + ["--captions-per-image", "1"])
+        #expect(one.status == 0 && one.stderr.contains("on 12 images (12 captions)"), "\(one.stderr)")
+        let none = try CLITests.run(args + ["--captions-per-image", "0"])
+        #expect(none.status == 2 && none.stderr.contains("--captions-per-image must be at least 1"), "\(none.stderr)")
         let small = dir.appendingPathComponent("small")
         #expect(try CLITests.run(["world", "generate", "--out", small.path, "--images", "4", "--size", "32", "--seed", "1"]).status == 0)
         let other = dir.appendingPathComponent("other")

@@ -13,6 +13,7 @@ the current world: the result breaks its order of mention, which the captioner r
 Usage: scripts/relation_likelihood.py [--world data/world] RUN_DIR...
 """
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -43,6 +44,13 @@ def score(run, world):
         sys.exit(f"relation_likelihood: {run} is not an MLP mapper with a fine-tuned GPT-2")
     weights = load_file(f"{checkpoint}/model.safetensors")
     gpt2_dir = config["gpt2"]
+    # the tokenizer is read from the GPT-2 folder the run names; a folder replaced since (a retrained world
+    # GPT-2 comes with a new vocabulary) would score with the wrong tokens
+    recorded = json.load(open(f"{run}/provenance.json")).get("model_files", {}).get("gpt2", "").rsplit(" ", 1)[-1]
+    current = hashlib.sha256(open(f"{gpt2_dir}/model.safetensors", "rb").read()).hexdigest()
+    if recorded != current:
+        sys.exit(f"relation_likelihood: {gpt2_dir} has changed since {run} was trained (sha256 {current[:12]}, "
+                 f"provenance.json: {recorded[:12] or 'none'}); its tokenizer may not be the run's")
     model = GPT2LMHeadModel(GPT2Config.from_pretrained(gpt2_dir)).eval()
     model.load_state_dict({k[4:]: torch.tensor(v) for k, v in weights.items() if k.startswith("gpt.")}, strict=False)
     tokenizer = GPT2TokenizerFast(f"{gpt2_dir}/vocab.json", f"{gpt2_dir}/merges.txt")

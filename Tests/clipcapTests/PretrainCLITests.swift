@@ -59,6 +59,12 @@ import TestSupport
         #expect(r.status == 0 && r.stderr.contains("at step 4 of 6"), "\(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: part.path).sorted() == ["config.json", "merges.txt", "model.safetensors", "vocab.json"])
         #expect(try Data(contentsOf: part.appendingPathComponent("model.safetensors")) == Data(contentsOf: full.appendingPathComponent("model.safetensors")))
+        // --stop-after 0 leaves a checkpoint before the first step, and it resumes to the same bytes
+        let zero = dir.appendingPathComponent("zero")
+        let z = try CLITests.run(args(zero) + ["--stop-after", "0"])
+        #expect(z.status == 0 && z.stderr.contains("stopped at step 0 of 6"), "\(z.stderr)")
+        #expect(try CLITests.run(args(zero) + ["--resume"]).status == 0)
+        #expect(try Data(contentsOf: zero.appendingPathComponent("model.safetensors")) == Data(contentsOf: full.appendingPathComponent("model.safetensors")))
     }
 
     @Test func errorsAreOneLineWithTheRightStatus() throws {

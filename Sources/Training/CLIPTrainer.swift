@@ -47,6 +47,12 @@ public final class CLIPTrainer: AdamWTrainer {
     /// LayerNorms 1/0; logit_scale = logit_scale_init_value. Seeded by name (RandomParameters), each tensor then
     /// scaled from std 0.02 to its own.
     public convenience init(config: CLIPConfig, seed: UInt64, options: TrainerOptions) throws {
+        try self.init(model: try Self.initialModel(config: config, seed: seed), options: options)
+    }
+
+    /// The weights `init(config:seed:options:)` starts from, for callers that change them before training
+    /// (`clipcap pretrain clip`'s warm start).
+    public static func initialModel(config: CLIPConfig, seed: UInt64) throws -> CLIPModel {
         for (name, width, heads) in [("text", config.textConfig.hiddenSize, config.textConfig.attentionHeads),
                                      ("vision", config.visionConfig.hiddenSize, config.visionConfig.attentionHeads)]
         where width < 1 || heads < 1 || width % heads != 0 {
@@ -79,7 +85,7 @@ public final class CLIPTrainer: AdamWTrainer {
             let k = Float(std / 0.02)
             for i in 0..<n { p[i] *= k }
         }
-        try self.init(model: model, options: options)
+        return model
     }
 
     /// Continues from given weights (a loaded folder; the parity tests). The trainer owns its copy.

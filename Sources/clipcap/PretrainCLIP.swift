@@ -179,9 +179,8 @@ struct PretrainCLIP: ParsableCommand {
         let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
                                               fresh: {
-            let initial = try CLIPTrainer(config: config, seed: seed, options: options)
-            guard warmStartSteps > 0, let attributes else { return initial }
-            let model = try warmStart(initial.model, attributes: URL(fileURLWithPath: attributes), images: paired, captions: captions,
+            guard warmStartSteps > 0, let attributes else { return try CLIPTrainer(config: config, seed: seed, options: options) }
+            let model = try warmStart(try CLIPTrainer.initialModel(config: config, seed: seed), attributes: URL(fileURLWithPath: attributes), images: paired, captions: captions,
                                       processor: processor)
             warmed = true
             return try CLIPTrainer(model: model, options: options)

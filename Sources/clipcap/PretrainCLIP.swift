@@ -47,8 +47,8 @@ struct PretrainCLIP: ParsableCommand {
 
         Paraphrases. With all of an image's captions drawn in turn, InfoNCE also teaches the text tower to give \
         paraphrases nearly one embedding, which the CLIPs that Unsupervised-ClipCap studies were never asked \
-        for: each image had one alt-text. --captions-per-image 1 trains on each image's first caption alone, as they did. \
-        On the world it keeps a little more of the wording, and the paraphrase run's lead over the same-caption \
+        for: each image had one alt-text. --captions-per-image 1 trains on each image's first caption alone, \
+        as they did. On the world it keeps a little more of the wording, and the paraphrase run's lead over the same-caption \
         ablation doubles, but every captioner scores lower; the shipped CLIP does not use it (README, "What it \
         took").
 
@@ -174,14 +174,16 @@ struct PretrainCLIP: ParsableCommand {
                     "vision-width": "\(visionWidth)", "image-size": "\(imageSize)", "patch-size": "\(patchSize)",
                     "projection-dim": "\(projectionDim)", "context": "\(context)",
                     "attributes": attributes.map(PretrainCheckpoints.path) ?? "", "warm-start-steps": "\(warmStartSteps)",
-                    "mirror-twins": "\(mirrorTwins)", "captions-per-image": captionsPerImage.map(String.init) ?? "all"]))
+                    "mirror-twins": "\(mirrorTwins)"]
+                // recorded only when given, so runs checkpointed before the option existed still resume
+                .merging(captionsPerImage.map { ["captions-per-image": "\($0)"] } ?? [:]) { own, _ in own }))
         var warmed = false
         let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
                                               fresh: {
             guard warmStartSteps > 0, let attributes else { return try CLIPTrainer(config: config, seed: seed, options: options) }
-            let model = try warmStart(try CLIPTrainer.initialModel(config: config, seed: seed), attributes: URL(fileURLWithPath: attributes), images: paired, captions: captions,
-                                      processor: processor)
+            let model = try warmStart(try CLIPTrainer.initialModel(config: config, seed: seed), attributes: URL(fileURLWithPath: attributes),
+                                      images: paired, captions: captions, processor: processor)
             warmed = true
             return try CLIPTrainer(model: model, options: options)
         })

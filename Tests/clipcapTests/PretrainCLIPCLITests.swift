@@ -120,6 +120,8 @@ import TestSupport
         let stopped = try CLITests.run(warmArgs + ["--stop-after", "0"])
         #expect(stopped.status == 0 && stopped.stderr.contains("warm start text") && stopped.stderr.contains("stopped at step 0 of 3"), "\(stopped.stderr)")
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("warm/trainer_state.safetensors").path))
+        let fewer = try CLITests.run(warmArgs + ["--resume", "--captions-per-image", "1"])
+        #expect(fewer.status == 1 && fewer.stderr.contains("started with --captions-per-image (unset), not 1"), "\(fewer.stderr)")
         let resumed = try CLITests.run(warmArgs + ["--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("at step 0 of 3") && !resumed.stderr.contains("warm start"), "\(resumed.stderr)")
         #expect(try Data(contentsOf: dir.appendingPathComponent("warm/model.safetensors")) == Data(contentsOf: out.appendingPathComponent("model.safetensors")))

@@ -49,9 +49,8 @@ def main():
                                  < max(i["objects"], key=lambda o: (o["colour"], o["shape"]))["x"])
     obj = lambda o: f"{o['colour']} {o['shape']}"
     cap = lambda i, r, a0, a1: f"a {a0} {WORD[r]} a {a1}"
-    sentences = {im["imgid"]: [c["raw"] for c in im["sentences"]] for im in json.load(open(a.world + "/dataset.json"))["images"]
-                 if im["split"] == "test"}
-    paraphrases = [cs[:5] for cs in list(sentences.values())[:400]]
+    paraphrases = [[c["raw"] for c in im["sentences"][:5]] for im in json.load(open(a.world + "/dataset.json"))["images"]
+                   if im["split"] == "test"][:400]
     for path in a.models:
         m, tok = CLIPModel.from_pretrained(path).eval(), CLIPTokenizer.from_pretrained(path)
         with torch.no_grad():

@@ -46,7 +46,10 @@ def score(run, world):
     gpt2_dir = config["gpt2"]
     # the tokenizer is read from the GPT-2 folder the run names; a folder replaced since (a retrained world
     # GPT-2 comes with a new vocabulary) would score with the wrong tokens
-    recorded = json.load(open(f"{run}/provenance.json")).get("model_files", {}).get("gpt2", "").rsplit(" ", 1)[-1]
+    try:
+        recorded = json.load(open(f"{run}/provenance.json")).get("model_files", {}).get("gpt2", "").rsplit(" ", 1)[-1]
+    except (OSError, ValueError) as error:
+        sys.exit(f"relation_likelihood: cannot read {run}/provenance.json: {error}")
     current = hashlib.sha256(open(f"{gpt2_dir}/model.safetensors", "rb").read()).hexdigest()
     if recorded != current:
         sys.exit(f"relation_likelihood: {gpt2_dir} has changed since {run} was trained (sha256 {current[:12]}, "

@@ -60,14 +60,22 @@ public enum CLIPEmbedder {
     /// Decodes and preprocesses `paths` in parallel straight into one (B, 3, S, S) tensor; the first
     /// unreadable image is the error, naming its file.
     public static func pixels(_ paths: [String], processor: CLIPImageProcessor, size s: Int) throws -> Tensor {
-        var pixels = Tensor(uninitialized: [paths.count, 3, s, s])
+        try pixels(count: paths.count, processor: processor, size: s) { i in
+            try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paths[i]), alpha: processor.alpha)
+        }
+    }
+
+    /// Preprocesses `count` images, image i made by `image(i)` (called concurrently), in parallel straight
+    /// into one (B, 3, S, S) tensor; the first error thrown is the error.
+    public static func pixels(count: Int, processor: CLIPImageProcessor, size s: Int,
+                              image: @Sendable (Int) throws -> RGBImage) throws -> Tensor {
+        var pixels = Tensor(uninitialized: [count, 3, s, s])
         let dst = pixels.mutableData, perImage = 3 * s * s
-        var failures = [(any Error)?](repeating: nil, count: paths.count)
+        var failures = [(any Error)?](repeating: nil, count: count)
         failures.withUnsafeMutableBufferPointer { fail in
-            DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            DispatchQueue.concurrentPerform(iterations: count) { i in
                 do {
-                    let image = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paths[i]), alpha: processor.alpha)
-                    processor.preprocess(image, into: dst + i * perImage)
+                    processor.preprocess(try image(i), into: dst + i * perImage)
                 } catch {
                     fail[i] = error
                 }

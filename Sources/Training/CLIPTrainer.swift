@@ -25,6 +25,17 @@ public struct MirrorTwins: Sendable {
     public init(fraction: Double, captions: [[Caption]]) { self.fraction = fraction; self.captions = captions }
 }
 
+/// Shape twins for contrastive batches (`CLIPTrainer.train`): for every image, each of its captions as it
+/// reads on the image's shape twin (the scene with shapes swapped or replaced, World's `ShapeTwin`), nil for
+/// an image without one. The `pixels` closure is asked for the twin of image i as index `captions.count + i`.
+public struct ShapeTwins: Sendable {
+    /// Of the steps, the fraction (seeded by step) whose batches pair images with their shape twins.
+    public var fraction: Double
+    /// captions[i]?[j] is caption j of image i on its twin.
+    public var captions: [[[Int]]?]
+    public init(fraction: Double, captions: [[[Int]]?]) { self.fraction = fraction; self.captions = captions }
+}
+
 /// Trains every weight of a CLIPModel contrastively with AdamW.
 public final class CLIPTrainer: AdamWTrainer {
     public let options: TrainerOptions
@@ -186,10 +197,13 @@ public final class CLIPTrainer: AdamWTrainer {
     /// the window, in order, is followed by its mirror image (flipped left–right or top–bottom, as its drawn
     /// caption's mirror says) captioned by that mirror caption, until the batch holds `batchSize` pairs. A
     /// batch then holds scenes that differ only in how their objects are arranged, so the loss asks for it.
+    /// With `shapeTwins`, a seeded `shapeTwins.fraction` of the steps (drawn after the mirror draw) pair each
+    /// image that has a shape twin with it instead (pixels index `captions.count + i`, the twin's caption of the
+    /// drawn caption); an image without one is followed by its mirror twin on a mirror step, else by nothing.
     /// Training continues from `step` (a trainer restored with `loadState` resumes), and stops early once
     /// `stopAt` updates are done; an error thrown by `progress` (a failed checkpoint save) stops it too.
     public func train(captions: [[[Int]]], batchSize: Int, seed: UInt64, pixels: ([Int]) throws -> Tensor,
-                      twins: MirrorTwins? = nil, stopAt: Int? = nil,
+                      twins: MirrorTwins? = nil, shapeTwins: ShapeTwins? = nil, stopAt: Int? = nil,
                       progress: (_ step: Int, _ loss: Float, _ learningRate: Float) throws -> Void = { _, _, _ in }) throws {
         guard batchSize >= 2 else { throw TrainingError.invalidConfig("a contrastive batch needs at least 2 images, got \(batchSize)") }
         guard captions.count >= batchSize else {
@@ -202,6 +216,13 @@ public final class CLIPTrainer: AdamWTrainer {
                 throw TrainingError.invalidInput("mirror-twin captions do not match the captions image for image")
             }
         }
+        if let shapeTwins {
+            guard (0...1).contains(shapeTwins.fraction) else { throw TrainingError.invalidConfig("shape-twin fraction \(shapeTwins.fraction) is not in [0, 1]") }
+            guard shapeTwins.captions.count == captions.count,
+                  zip(shapeTwins.captions, captions).allSatisfy({ $0 == nil || $0!.count == $1.count }) else {
+                throw TrainingError.invalidInput("shape-twin captions do not match the captions image for image")
+            }
+        }
         let perEpoch = captions.count / batchSize
         let end = min(options.totalSteps, stopAt ?? options.totalSteps)
         while step < end {
@@ -210,7 +231,9 @@ public final class CLIPTrainer: AdamWTrainer {
             let window = order[k * batchSize..<(k + 1) * batchSize]
             func draw(_ i: Int) -> Int { Self.captionDraw(seed: seed, epoch: epoch, image: i, of: captions[i].count) }
             var stepRNG = SeededRNG(seed: seed ^ 0x7457_494E ^ (UInt64(step) &* 0x94D0_49BB_1331_11EB))
-            guard let twins, stepRNG.uniform() < twins.fraction else {
+            let mirrored = twins.map { stepRNG.uniform() < $0.fraction } ?? false
+            let reshaped = shapeTwins.map { stepRNG.uniform() < $0.fraction } ?? false
+            guard mirrored || reshaped else {
                 let images = Array(window)
                 let (loss, lr) = try self.step(pixels: try pixels(images), ids: images.map { captions[$0][draw($0)] })
                 try progress(step, loss, lr)
@@ -220,7 +243,10 @@ public final class CLIPTrainer: AdamWTrainer {
             for i in window where images.count < batchSize {
                 let j = draw(i)
                 images.append(i); ids.append(captions[i][j])
-                if images.count < batchSize {
+                guard images.count < batchSize else { break }
+                if reshaped, let twin = shapeTwins?.captions[i] {
+                    images.append(captions.count + i); ids.append(twin[j])
+                } else if mirrored, let twins {
                     flips.append((images.count, twins.captions[i][j].horizontal))
                     images.append(i); ids.append(twins.captions[i][j].ids)
                 }

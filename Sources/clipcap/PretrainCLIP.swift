@@ -45,6 +45,12 @@ struct PretrainCLIP: ParsableCommand {
         --save-every is 0) before the first contrastive step, so --resume never repeats the warm start; an \
         interruption during it starts it over.
 
+        Binding. Neither option asks which shape stands where: random scenes, and mirror twins, keep their sets of \
+        shapes and colours. --shape-twins F (needs --attributes) makes a fraction F of the contrastive batches pair \
+        each image with its shape twin, rendered from the attributes: the scene with the shapes of two objects \
+        swapped (or, a third of the time and whenever fewer than two objects have a shape of their own, one \
+        object's shape replaced by one the scene lacks), captioned with the shape words changed to match. Images without one get their mirror twin on --mirror-twins steps.
+
         Paraphrases. With all of an image's captions drawn in turn, InfoNCE also teaches the text tower to give \
         paraphrases nearly one embedding, which the CLIPs that Unsupervised-ClipCap studies were never asked \
         for: each image had one alt-text. --captions-per-image 1 trains on each image's first caption alone, \
@@ -108,6 +114,8 @@ struct PretrainCLIP: ParsableCommand {
     var warmStartSteps: Int = 0
     @Option(name: .customLong("mirror-twins"), help: "Fraction of contrastive steps whose batches pair images with their mirror twins (0 to 1).")
     var mirrorTwins: Double = 0
+    @Option(name: .customLong("shape-twins"), help: "Fraction of contrastive steps whose batches pair images with their shape twins (0 to 1; needs --attributes).")
+    var shapeTwins: Double?
     @Option(name: .customLong("captions-per-image"), help: "Train on only the first N captions of each image (default: all).")
     var captionsPerImage: Int?
     @OptionGroup var checkpointing: PretrainCheckpointOptions
@@ -129,6 +137,8 @@ struct PretrainCLIP: ParsableCommand {
         guard warmStartSteps == 0 || attributes != nil else { throw ValidationError("--warm-start-steps needs --attributes (a world's attributes.json)") }
         guard (captionsPerImage ?? 1) >= 1 else { throw ValidationError("--captions-per-image must be at least 1") }
         guard (0...1).contains(mirrorTwins) else { throw ValidationError("--mirror-twins must be between 0 and 1") }
+        guard (0...1).contains(shapeTwins ?? 0) else { throw ValidationError("--shape-twins must be between 0 and 1") }
+        guard shapeTwins == nil || attributes != nil else { throw ValidationError("--shape-twins needs --attributes (a world's attributes.json)") }
         try validatePretraining(epochs: epochs, steps: steps, lr: lr, warmup: warmup, weightDecay: weightDecay, clip: clip, splits: splits)
     }
 
@@ -150,6 +160,21 @@ struct PretrainCLIP: ParsableCommand {
         } }) : nil
         guard paired.count >= batchSize else {
             throw TrainingError.invalidInput("split \(split) of \(dataset) has \(paired.count) captioned images, fewer than --batch-size \(batchSize)")
+        }
+        // each image's shape twin (scene and captions), drawn from (seed, image)
+        var twinScenes: [Scene?] = [], shapeTwinIds: ShapeTwins? = nil, rasterizer: Rasterizer? = nil
+        if let shapeTwins, let attributes {
+            let world = try WorldAttributes.read(URL(fileURLWithPath: attributes))
+            let labels = try Self.truth(world, for: paired, attributes: attributes, dataset: dataset)
+            let drawn = labels.enumerated().map { i, image -> ShapeTwin? in
+                var rng = SeededRNG(seed: seed ^ 0x5348_5457 ^ (UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
+                return ShapeTwin.draw(image.scene, &rng)
+            }
+            twinScenes = drawn.map { $0?.scene }
+            shapeTwinIds = ShapeTwins(fraction: shapeTwins, captions: zip(drawn, texts).map { twin, texts in
+                twin.map { t in texts.map { tok.encode(t.caption($0), contextLength: context) } }
+            })
+            rasterizer = Rasterizer(config: world.config)
         }
         let total = steps ?? (epochs ?? 1) * (paired.count / batchSize)
         let config = CLIPConfig(
@@ -176,7 +201,8 @@ struct PretrainCLIP: ParsableCommand {
                     "attributes": attributes.map(PretrainCheckpoints.path) ?? "", "warm-start-steps": "\(warmStartSteps)",
                     "mirror-twins": "\(mirrorTwins)"]
                 // recorded only when given, so runs checkpointed before the option existed still resume
-                .merging(captionsPerImage.map { ["captions-per-image": "\($0)"] } ?? [:]) { own, _ in own }))
+                .merging(captionsPerImage.map { ["captions-per-image": "\($0)"] } ?? [:]) { own, _ in own }
+                .merging(shapeTwins.map { ["shape-twins": "\($0)"] } ?? [:]) { own, _ in own }))
         var warmed = false
         let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
@@ -194,9 +220,16 @@ struct PretrainCLIP: ParsableCommand {
         try checkpoints.saveBeforeTraining(step: trainer.step, stop: stop, total: total, costly: warmed,
                                            model: { try trainer.save(to: $0, tokenizer: tokenizerURL, extraFiles: extraFiles) },
                                            state: { try trainer.saveState(to: $0) })
+        let side = imageSize
         try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
-            try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize)
-        }, twins: twins, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
+            guard let rasterizer else { return try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: side) }
+            return try CLIPEmbedder.pixels(count: indices.count, processor: processor, size: side) { [paired, twinScenes] k in
+                let i = indices[k]
+                guard i >= paired.count else { return try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paired[i].path), alpha: processor.alpha) }
+                let side = rasterizer.config.imageSize
+                return RGBImage(width: side, height: side, pixels: rasterizer.render(twinScenes[i - paired.count]!))
+            }
+        }, twins: twins, shapeTwins: shapeTwinIds, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
                                                      model: { try trainer.save(to: $0, tokenizer: tokenizerURL, extraFiles: extraFiles) },
                                                      state: { try trainer.saveState(to: $0) }))
         guard checkpoints.finished(at: trainer.step, of: total) else { return }
@@ -208,14 +241,7 @@ struct PretrainCLIP: ParsableCommand {
     /// own head (dropped after), with the contrastive run's batch size, learning rate, warmup, decay and seed.
     private func warmStart(_ model: CLIPModel, attributes: URL, images: [ImageRecord], captions: [[[Int]]],
                            processor: CLIPImageProcessor) throws -> CLIPModel {
-        var truth: [Int: WorldAttributes.Image] = [:]
-        for image in try WorldAttributes.read(attributes).images { truth[image.imgid] = image }
-        let labels = try images.map { record -> WorldAttributes.Image in
-            guard case .int(let id) = record.imageId, let image = truth[id] else {
-                throw TrainingError.invalidInput("\(attributes.path) has no ground truth for image \(record.imageId) of \(dataset)")
-            }
-            return image
-        }
+        let labels = try Self.truth(try WorldAttributes.read(attributes), for: images, attributes: attributes.path, dataset: dataset)
         var model = model
         for tower in [CLIPTower.vision, .text] {
             let options = TrainerOptions(learningRate: lr, warmupSteps: min(warmup, warmStartSteps), totalSteps: warmStartSteps,
@@ -243,5 +269,17 @@ struct PretrainCLIP: ParsableCommand {
             model = trainer.model
         }
         return model
+    }
+
+    /// The ground truth of each of `images`, by image id; an image without one is an input error.
+    private static func truth(_ world: WorldAttributes, for images: [ImageRecord], attributes: String, dataset: String) throws -> [WorldAttributes.Image] {
+        var truth: [Int: WorldAttributes.Image] = [:]
+        for image in world.images { truth[image.imgid] = image }
+        return try images.map { record in
+            guard case .int(let id) = record.imageId, let image = truth[id] else {
+                throw TrainingError.invalidInput("\(attributes) has no ground truth for image \(record.imageId) of \(dataset)")
+            }
+            return image
+        }
     }
 }

@@ -127,6 +127,52 @@ import TestSupport
         }
     }
 
+    /// With shape twins at fraction 1, an image with a twin is followed by it (pixel index count + i, the
+    /// twin's caption of the drawn caption); one without is followed by its mirror when mirror twins are on,
+    /// else by nothing. Shape twins that do not match the captions are refused.
+    @Test func shapeTwinBatchesPairEachImageWithItsShapeTwin() throws {
+        let options = TrainerOptions(learningRate: 1e-3, warmupSteps: 0, totalSteps: 2)
+        let captions = CLIPTrainLoopTests.captions, n = captions.count
+        // every other image has a twin whose captions are its own with every id shifted by 2
+        let reshaped: [[[Int]]?] = captions.indices.map { i in i % 2 == 0 ? captions[i].map { $0.map { $0 == 39 ? 39 : $0 + 2 } } : nil }
+        let shape = ShapeTwins(fraction: 1, captions: reshaped)
+        let mirror = MirrorTwins(fraction: 1, captions: captions.map { $0.map { MirrorTwins.Caption(ids: $0, horizontal: true) } })
+        for withMirror in [false, true] {
+            let trainer = try CLIPTrainer(config: CLIPTrainLoopTests.config, seed: 1, options: options)
+            var batches: [[Int]] = []
+            try trainer.train(captions: captions, batchSize: 8, seed: 2, pixels: { images in
+                batches.append(images)
+                return CLIPTrainLoopTests.pixels(images.map { $0 % n })
+            }, twins: withMirror ? mirror : nil, shapeTwins: shape)
+            #expect(batches.count == 2)
+            for images in batches {
+                var r = 0
+                while r < images.count {
+                    let i = images[r]
+                    #expect(i < n)
+                    if i % 2 == 0 {
+                        #expect(r + 1 >= images.count || images[r + 1] == n + i); r += 2
+                    } else if withMirror {
+                        #expect(r + 1 >= images.count || images[r + 1] == i); r += 2
+                    } else {
+                        r += 1
+                    }
+                }
+                #expect(images.count <= 8 && images.contains { $0 >= n })
+            }
+        }
+        #expect(throws: TrainingError.self) {
+            try CLIPTrainer(config: CLIPTrainLoopTests.config, seed: 1, options: options).train(
+                captions: captions, batchSize: 8, seed: 2, pixels: CLIPTrainLoopTests.pixels,
+                shapeTwins: ShapeTwins(fraction: 1, captions: Array(reshaped.prefix(3))))
+        }
+        #expect(throws: TrainingError.self) {
+            try CLIPTrainer(config: CLIPTrainLoopTests.config, seed: 1, options: options).train(
+                captions: captions, batchSize: 8, seed: 2, pixels: CLIPTrainLoopTests.pixels,
+                shapeTwins: ShapeTwins(fraction: 2, captions: reshaped))
+        }
+    }
+
     /// A left–right mirror reverses each pixel row; a top–bottom one the rows; twice is the identity.
     @Test func mirrorFlipsOneImage() {
         var t = Tensor(shape: [2, 1, 2, 3], values: (0..<12).map(Float.init))

@@ -112,6 +112,20 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path))
         let noAttributes = try CLITests.run(Array(args.dropLast(2)) + ["--warm-start-steps", "2"])
         #expect(noAttributes.status == 2 && noAttributes.stderr.contains("--warm-start-steps needs --attributes"), "\(noAttributes.stderr)")
+        // shape twins: rendered from the attributes beside the files; usage errors without attributes or out of [0, 1]
+        // (stopped after a step, resumed: the fraction is part of the run)
+        let shapedArgs = args.map { $0 == out.path ? dir.appendingPathComponent("shaped").path : $0 } + ["--mirror-twins", "1"]
+        let shaped = try CLITests.run(shapedArgs + ["--shape-twins", "1", "--stop-after", "1"])
+        #expect(shaped.status == 0 && shaped.stderr.contains("stopped at step 1 of 3"), "\(shaped.stderr)")
+        let otherFraction = try CLITests.run(shapedArgs + ["--shape-twins", "0.5", "--resume"])
+        #expect(otherFraction.status == 1 && otherFraction.stderr.contains("--shape-twins"), "\(otherFraction.stderr)")
+        let shapedResumed = try CLITests.run(shapedArgs + ["--shape-twins", "1", "--resume"])
+        #expect(shapedResumed.status == 0 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("shaped/model.safetensors").path),
+                "\(shapedResumed.stderr)")
+        let noShapeAttributes = try CLITests.run(Array(args.dropLast(2)) + ["--shape-twins", "0.5"])
+        #expect(noShapeAttributes.status == 2 && noShapeAttributes.stderr.contains("--shape-twins needs --attributes"), "\(noShapeAttributes.stderr)")
+        let shapeFraction = try CLITests.run(args + ["--shape-twins", "1.5"])
+        #expect(shapeFraction.status == 2 && shapeFraction.stderr.contains("--shape-twins must be between 0 and 1"), "\(shapeFraction.stderr)")
         let fraction = try CLITests.run(args + ["--mirror-twins", "1.5"])
         #expect(fraction.status == 2 && fraction.stderr.contains("--mirror-twins must be between 0 and 1"), "\(fraction.stderr)")
         // stopped right after the warm start (--stop-after 0), the checkpoint holds the warmed model, and the

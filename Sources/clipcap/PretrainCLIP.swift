@@ -49,7 +49,9 @@ struct PretrainCLIP: ParsableCommand {
         shapes and colours. --shape-twins F (needs --attributes) makes a fraction F of the contrastive batches pair \
         each image with its shape twin, rendered from the attributes: the scene with the shapes of two objects \
         swapped (or, a third of the time and whenever fewer than two objects have a shape of their own, one \
-        object's shape replaced by one the scene lacks), captioned with the shape words changed to match. Images without one get their mirror twin on --mirror-twins steps.
+        object's shape replaced by one the scene lacks), captioned with the shape words changed \
+        to match. Images without one get their mirror twin on --mirror-twins steps. The shipped world CLIP \
+        uses --shape-twins 0.5: two-object scenes are described right far more often (README, "What it took").
 
         Paraphrases. With all of an image's captions drawn in turn, InfoNCE also teaches the text tower to give \
         paraphrases nearly one embedding, which the CLIPs that Unsupervised-ClipCap studies were never asked \

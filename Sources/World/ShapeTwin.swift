@@ -40,19 +40,8 @@ public struct ShapeTwin: Equatable, Sendable {
     /// `caption` as it reads on the twin: every shape word of a changed shape becomes the new shape's plain
     /// name; everything else is kept as written. (No shape word begins with a vowel, so "a"/"an" stay right.)
     public func caption(_ caption: String) -> String {
-        var out = "", word = ""
-        func flush() {
-            if let old = WorldVocabulary.shapeOfWord[word.lowercased()], let new = mapping[old] {
-                out += WorldVocabulary.shapes[new]![0]
-            } else {
-                out += word
-            }
-            word = ""
+        WorldVocabulary.replacingWords(in: caption) { word in
+            WorldVocabulary.shapeOfWord[word.lowercased()].flatMap { mapping[$0] }.map { WorldVocabulary.shapes[$0]![0] }
         }
-        for ch in caption {
-            if ch.isASCII && (ch.isLetter || ch.isNumber) { word.append(ch) } else { flush(); out.append(ch) }
-        }
-        flush()
-        return out
     }
 }

@@ -61,13 +61,19 @@ public enum WorldVocabulary {
         let said = Set(words(caption))
         let horizontal = !said.isDisjoint(with: horizontalMirror.keys) || said.isDisjoint(with: verticalMirror.keys)
         let table = horizontal ? horizontalMirror : verticalMirror
+        return (replacingWords(in: caption) { table[$0] }, horizontal)
+    }
+
+    /// `text` with each word (a run of ASCII letters and digits, as written) for which `replacement` gives a
+    /// string replaced by it; everything else is kept as written.
+    static func replacingWords(in text: String, _ replacement: (String) -> String?) -> String {
         var out = "", word = ""
-        func flush() { out += table[word] ?? word; word = "" }
-        for ch in caption {
+        func flush() { out += replacement(word) ?? word; word = "" }
+        for ch in text {
             if ch.isASCII && (ch.isLetter || ch.isNumber) { word.append(ch) } else { flush(); out.append(ch) }
         }
         flush()
-        return (out, horizontal)
+        return out
     }
 
     /// Lowercased words of `text`: runs of ASCII letters and digits, everything else separates. This is

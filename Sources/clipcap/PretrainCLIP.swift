@@ -222,14 +222,14 @@ struct PretrainCLIP: ParsableCommand {
         try checkpoints.saveBeforeTraining(step: trainer.step, stop: stop, total: total, costly: warmed,
                                            model: { try trainer.save(to: $0, tokenizer: tokenizerURL, extraFiles: extraFiles) },
                                            state: { try trainer.saveState(to: $0) })
-        let side = imageSize
         try trainer.train(captions: captions, batchSize: batchSize, seed: seed, pixels: { indices in
-            guard let rasterizer else { return try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: side) }
-            return try CLIPEmbedder.pixels(count: indices.count, processor: processor, size: side) { [paired, twinScenes] k in
+            guard let rasterizer else { return try CLIPEmbedder.pixels(indices.map { paired[$0].path }, processor: processor, size: imageSize) }
+            // a shape twin (index ≥ paired.count) is rendered at the world's size, as its image was
+            return try CLIPEmbedder.pixels(count: indices.count, processor: processor, size: imageSize) { [paired, twinScenes] k in
                 let i = indices[k]
                 guard i >= paired.count else { return try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: paired[i].path), alpha: processor.alpha) }
-                let side = rasterizer.config.imageSize
-                return RGBImage(width: side, height: side, pixels: rasterizer.render(twinScenes[i - paired.count]!))
+                let worldSide = rasterizer.config.imageSize
+                return RGBImage(width: worldSide, height: worldSide, pixels: rasterizer.render(twinScenes[i - paired.count]!))
             }
         }, twins: twins, shapeTwins: shapeTwinIds, stopAt: stop, progress: checkpoints.onStep(total: total, from: trainer.step, stop: stop,
                                                      model: { try trainer.save(to: $0, tokenizer: tokenizerURL, extraFiles: extraFiles) },

@@ -10,7 +10,8 @@ import Models
 //
 // The head maps the embedding E (B, D) to logits Z = E·Wᵀ + b (B, K), K = classes + flags:
 //   loss = CE(Z[:, :classes], class) over the examples that have a class (torch's ignore_index; 0 if none)
-//        + BCEWithLogits(Z[:, classes:], flags), the mean over B·flags.
+//        + Σ_g BCEWithLogits(Z[:, group g], flags of g), each group g the mean over B·|g|
+//   (one group of all flags by default; more groups keep a large group from diluting a small one).
 // Legend: B examples, D projection_dim, K head outputs.
 
 /// What the warm-start head is asked for one example: a class out of `classes` (nil: none, e.g. a scene with
@@ -28,6 +29,8 @@ public final class CLIPWarmStartTrainer: AdamWTrainer, ResumableTrainer {
     public internal(set) var step: Int = 0
     public let tower: CLIPTower
     public let classes: Int, flags: Int
+    /// The sizes of the flag groups, in order (they add up to `flags`); each group's BCE is its own mean.
+    public let flagGroups: [Int]
 
     var clip: CLIPModel
     var grads: CLIPModel
@@ -44,13 +47,19 @@ public final class CLIPWarmStartTrainer: AdamWTrainer, ResumableTrainer {
     public var model: CLIPModel { clip }
 
     /// Starts from `model` with a head drawn as torch.nn.Linear's default, U(−1/√D, 1/√D), from `seed`.
-    public init(model: CLIPModel, tower: CLIPTower, classes: Int, flags: Int, seed: UInt64, options: TrainerOptions) throws {
+    /// `flagGroups` splits the flags into consecutive groups (default: one group of all `flags`).
+    public init(model: CLIPModel, tower: CLIPTower, classes: Int, flags: Int, flagGroups: [Int]? = nil,
+                seed: UInt64, options: TrainerOptions) throws {
         try options.validate()
         guard classes >= 0, flags >= 0, classes + flags >= 1, classes != 1 else {
             throw TrainingError.invalidConfig("a warm-start head needs 0 or ≥ 2 classes and some outputs, got \(classes) classes and \(flags) flags")
         }
+        let groups = flagGroups ?? (flags > 0 ? [flags] : [])
+        guard groups.allSatisfy({ $0 >= 1 }), groups.reduce(0, +) == flags else {
+            throw TrainingError.invalidConfig("warm-start flag groups \(groups) do not split \(flags) flags")
+        }
         self.options = options
-        self.tower = tower; self.classes = classes; self.flags = flags
+        self.tower = tower; self.classes = classes; self.flags = flags; self.flagGroups = groups
         clip = model
         grads = try model.zeroed()
         let k = classes + flags, d = model.config.projectionDim
@@ -155,12 +164,16 @@ public final class CLIPWarmStartTrainer: AdamWTrainer, ResumableTrainer {
             } else {
                 for j in 0..<classes { row[j] = 0 }
             }
-            let scale = 1 / Double(b * max(flags, 1))
-            for f in 0..<flags {
-                let x = Double(row[classes + f]), y = Double(targets[r].flags[f])
-                // log(1 + e^(−|x|)) + max(x, 0) − x·y, as torch's stable BCEWithLogits
-                loss += (max(x, 0) - x * y + Foundation.log1p(Foundation.exp(-abs(x)))) * scale
-                row[classes + f] = Float((1 / (1 + Foundation.exp(-x)) - y) * scale)
+            var start = 0
+            for size in flagGroups {
+                let scale = 1 / Double(b * size)
+                for f in start..<(start + size) {
+                    let x = Double(row[classes + f]), y = Double(targets[r].flags[f])
+                    // log(1 + e^(−|x|)) + max(x, 0) − x·y, as torch's stable BCEWithLogits
+                    loss += (max(x, 0) - x * y + Foundation.log1p(Foundation.exp(-abs(x)))) * scale
+                    row[classes + f] = Float((1 / (1 + Foundation.exp(-x)) - y) * scale)
+                }
+                start += size
             }
         }
         lastClassified = (withClass, correct)

@@ -74,6 +74,20 @@ extension WorldAttributes.Image {
     public static let warmStartClasses = Relation.allCases.count
     /// Flags of `warmStartLabels`: one per shape, then one per colour.
     public static let warmStartFlags = Shape.allCases.count + Colour.allCases.count
+    /// Flags of `bindingLabels`: one per (shape, colour) pair, shape-major.
+    public static let bindingFlags = Shape.allCases.count * Colour.allCases.count
+
+    /// Which (shape, colour) pairs the scene holds, as 0/1 flags in shape-major order (`bindingFlags` of them):
+    /// the binding of each colour to its shape, which the sets of shapes and colours of `warmStartLabels` leave
+    /// open (a red square and a blue circle have the flags of a blue square and a red circle). Order-free, so
+    /// the same for an image and each of its captions (`clipcap pretrain clip --binding-flags`).
+    public var bindingLabels: [Float] {
+        var flags = [Float](repeating: 0, count: Self.bindingFlags)
+        for o in objects {
+            flags[Shape.allCases.firstIndex(of: o.shape)! * Colour.allCases.count + Colour.allCases.firstIndex(of: o.colour)!] = 1
+        }
+        return flags
+    }
 
     /// The supervised warm start's targets for this image (`clipcap pretrain clip --warm-start-steps`): the
     /// index in Relation.allCases of the ordered relation (nil for one object; for the image tower also nil

@@ -114,6 +114,8 @@ struct PretrainCLIP: ParsableCommand {
     var attributes: String?
     @Option(name: .customLong("warm-start-steps"), help: "Supervised warm-start steps for each tower before InfoNCE (needs --attributes; 0: none).")
     var warmStartSteps: Int = 0
+    @Flag(name: .customLong("binding-flags"), help: "The warm start also predicts which (shape, colour) pairs appear, as a flag group of its own.")
+    var bindingFlags = false
     @Option(name: .customLong("mirror-twins"), help: "Fraction of contrastive steps whose batches pair images with their mirror twins (0 to 1).")
     var mirrorTwins: Double = 0
     @Option(name: .customLong("shape-twins"), help: "Fraction of contrastive steps whose batches pair images with their shape twins (0 to 1; needs --attributes).")
@@ -137,6 +139,7 @@ struct PretrainCLIP: ParsableCommand {
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
         guard warmStartSteps >= 0 else { throw ValidationError("--warm-start-steps must be 0 or more") }
         guard warmStartSteps == 0 || attributes != nil else { throw ValidationError("--warm-start-steps needs --attributes (a world's attributes.json)") }
+        guard !bindingFlags || warmStartSteps > 0 else { throw ValidationError("--binding-flags needs --warm-start-steps") }
         guard (captionsPerImage ?? 1) >= 1 else { throw ValidationError("--captions-per-image must be at least 1") }
         guard (0...1).contains(mirrorTwins) else { throw ValidationError("--mirror-twins must be between 0 and 1") }
         guard (0...1).contains(shapeTwins ?? 0) else { throw ValidationError("--shape-twins must be between 0 and 1") }
@@ -204,7 +207,8 @@ struct PretrainCLIP: ParsableCommand {
                     "mirror-twins": "\(mirrorTwins)"]
                 // recorded only when given, so runs checkpointed before the option existed still resume
                 .merging(captionsPerImage.map { ["captions-per-image": "\($0)"] } ?? [:]) { own, _ in own }
-                .merging(shapeTwins.map { ["shape-twins": "\($0)"] } ?? [:]) { own, _ in own }))
+                .merging(shapeTwins.map { ["shape-twins": "\($0)"] } ?? [:]) { own, _ in own }
+                .merging(bindingFlags ? ["binding-flags": "true"] : [:]) { own, _ in own }))
         var warmed = false
         let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
@@ -248,14 +252,15 @@ struct PretrainCLIP: ParsableCommand {
         for tower in [CLIPTower.vision, .text] {
             let options = TrainerOptions(learningRate: lr, warmupSteps: min(warmup, warmStartSteps), totalSteps: warmStartSteps,
                                          weightDecay: weightDecay, gradientClip: clip)
+            let groups = [WorldAttributes.Image.warmStartFlags] + (bindingFlags ? [WorldAttributes.Image.bindingFlags] : [])
             let trainer = try CLIPWarmStartTrainer(model: model, tower: tower, classes: WorldAttributes.Image.warmStartClasses,
-                                                   flags: WorldAttributes.Image.warmStartFlags, seed: seed, options: options)
+                                                   flags: groups.reduce(0, +), flagGroups: groups, seed: seed, options: options)
             let progress = ProgressLine("warm start \(tower.rawValue)", total: warmStartSteps, unit: "steps", from: 0)
             var seen = 0, right = 0
             try trainer.train(count: images.count, batchSize: batchSize, seed: seed, batch: { indices, epoch in
                 let targets = indices.map { i -> WarmStartTarget in
                     let (relation, flags) = labels[i].warmStartLabels(image: tower == .vision)
-                    return WarmStartTarget(classIndex: relation, flags: flags)
+                    return WarmStartTarget(classIndex: relation, flags: flags + (bindingFlags ? labels[i].bindingLabels : []))
                 }
                 if tower == .vision {
                     return (try CLIPEmbedder.pixels(indices.map { images[$0].path }, processor: processor, size: imageSize), [], targets)

@@ -7,10 +7,14 @@ projection output): 3 classes and 2 flags. Caption/image 2 has no class (ignore_
   loss = CE(logits[:, :3], class, ignore_index=-100) + BCEWithLogits(logits[:, 3:], flags)
 and its gradient for every weight of the tower (projection included) and of the head. Also the losses of 3
 AdamW steps (torch.optim.AdamW eps 1e-6, transformers' linear schedule, clip_grad_norm_) of tower + head.
+With the flags in two groups of one (CLIPWarmStartTrainer's flagGroups [1, 1]), each group its own BCE mean:
+  loss = CE(…) + BCEWithLogits(logits[:, 3:4], flags[:, :1]) + BCEWithLogits(logits[:, 4:5], flags[:, 1:])
+and its gradients, as TOWER.grouped.loss and TOWER.grouped.grad.NAME.
 Writes clip_training/warm_start.safetensors: classes (int64, -100 = none), flags, for each TOWER in
 {vision, text}: TOWER.head.weight, TOWER.head.bias, TOWER.loss, TOWER.grad.NAME (NAME as CLIPModel names it,
 warm_start_head.weight/bias for the head), TOWER.adamw_losses; OPTIONS in the metadata.
 """
+import copy
 import json
 import os
 
@@ -30,10 +34,14 @@ def features(m, tower, ids, pixels):
     return out if isinstance(out, torch.Tensor) else out.pooler_output
 
 
-def loss_of(m, head, tower, ids, pixels, y, f):
+def loss_of(m, head, tower, ids, pixels, y, f, groups=(2,)):
     z = head(features(m, tower, ids, pixels))
-    return (torch.nn.functional.cross_entropy(z[:, :3], y, ignore_index=-100)
-            + torch.nn.functional.binary_cross_entropy_with_logits(z[:, 3:], f))
+    loss = torch.nn.functional.cross_entropy(z[:, :3], y, ignore_index=-100)
+    start = 0
+    for size in groups:
+        loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(z[:, 3 + start:3 + start + size], f[:, start:start + size])
+        start += size
+    return loss
 
 
 def main():
@@ -47,8 +55,17 @@ def main():
         head = torch.nn.Linear(24, 5).double()
         ref[tower + ".head.weight"] = head.weight.detach().float().clone()
         ref[tower + ".head.bias"] = head.bias.detach().float().clone()
-        owned = [(n, p) for n, p in m.named_parameters()
-                 if n.startswith(("vision_model.", "visual_projection.") if tower == "vision" else ("text_model.", "text_projection."))]
+        prefixes = ("vision_model.", "visual_projection.") if tower == "vision" else ("text_model.", "text_projection.")
+        grouped_m, grouped_head = copy.deepcopy(m), copy.deepcopy(head)
+        grouped = loss_of(grouped_m, grouped_head, tower, ids, pixels.double(), y, f, groups=(1, 1))
+        grouped.backward()
+        ref[tower + ".grouped.loss"] = grouped.detach().reshape(1).float()
+        for n, p in grouped_m.named_parameters():
+            if n.startswith(prefixes):
+                ref[f"{tower}.grouped.grad.{n}"] = p.grad.detach().float().clone()
+        ref[tower + ".grouped.grad.warm_start_head.weight"] = grouped_head.weight.grad.detach().float().clone()
+        ref[tower + ".grouped.grad.warm_start_head.bias"] = grouped_head.bias.grad.detach().float().clone()
+        owned = [(n, p) for n, p in m.named_parameters() if n.startswith(prefixes)]
         loss = loss_of(m, head, tower, ids, pixels.double(), y, f)
         loss.backward()
         ref[tower + ".loss"] = loss.detach().reshape(1).float()

@@ -23,36 +23,39 @@ import TestSupport
         return (ref, targets, options)
     }
 
-    static func trainer(_ tower: CLIPTower, _ ref: SafeTensorsFile, _ options: TrainerOptions) throws -> CLIPWarmStartTrainer {
+    static func trainer(_ tower: CLIPTower, _ ref: SafeTensorsFile, _ options: TrainerOptions,
+                        flagGroups: [Int]? = nil) throws -> CLIPWarmStartTrainer {
         let model = try CLIPModel(folder: CLIPTrainingTests.folder.appendingPathComponent("clip"))
-        let trainer = try CLIPWarmStartTrainer(model: model, tower: tower, classes: 3, flags: 2, seed: 0, options: options)
+        let trainer = try CLIPWarmStartTrainer(model: model, tower: tower, classes: 3, flags: 2, flagGroups: flagGroups, seed: 0, options: options)
         try trainer.setHead(weight: try ref.tensor(tower.rawValue + ".head.weight"), bias: try ref.tensor(tower.rawValue + ".head.bias"))
         return trainer
     }
 
     /// For each tower: the loss (CE with one ignored row + BCE) and the gradient of every weight of the tower and
-    /// the head within 1e-5 absolute of torch in float64; the other tower and logit_scale are not trained.
-    @Test(arguments: CLIPTower.allCases)
-    func lossAndEveryGradientMatchTorch(_ tower: CLIPTower) throws {
+    /// the head within 1e-5 absolute of torch in float64; the other tower and logit_scale are not trained. Grouped:
+    /// the two flags as two groups of one (`flagGroups` [1, 1]), each with a BCE mean of its own.
+    @Test(arguments: CLIPTower.allCases, [false, true])
+    func lossAndEveryGradientMatchTorch(_ tower: CLIPTower, grouped: Bool) throws {
         let (ref, targets, options) = try Self.reference()
         let (_, pixels, ids, b, t, _) = try CLIPTrainingTests.reference()
-        let trainer = try Self.trainer(tower, ref, options)
+        let trainer = try Self.trainer(tower, ref, options, flagGroups: grouped ? [1, 1] : nil)
         let loss = tower == .vision ? try trainer.computeGradients(pixels: pixels, targets: targets)
                                     : try trainer.computeGradients(ids: CLIPTrainerTests.rows(ids, b, t), targets: targets)
-        let lossDiff = expectClose([loss], try ref.tensor(tower.rawValue + ".loss").scalars, atol: 1e-5, "loss")
+        let key = tower.rawValue + (grouped ? ".grouped" : "")
+        let lossDiff = expectClose([loss], try ref.tensor(key + ".loss").scalars, atol: 1e-5, "loss")
         #expect(trainer.lastClassified.count == 3)
         var worst = 0.0, names: [String] = []
         try trainer.visitGradients { name, shape, p in
             names.append(name)
             #expect(name.hasPrefix("warm_start_head.") || tower.owns(name))
-            let expected = try ref.tensor("\(tower.rawValue).grad.\(name)")
+            let expected = try ref.tensor("\(key).grad.\(name)")
             #expect(expected.shape == shape, "\(name): \(shape) vs \(expected.shape)")
             worst = max(worst, expectClose(UnsafeBufferPointer(start: p, count: shape.reduce(1, *)), expected.scalars, atol: 1e-5, "∂\(name)"))
         }
-        let prefix = tower.rawValue + ".grad."
+        let prefix = key + ".grad."
         let refNames = Set(ref.names.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
         #expect(Set(names) == refNames && names.count == refNames.count)
-        print("CLIP warm start \(tower.rawValue) parity: loss \(loss) (|Δ| \(lossDiff)), \(names.count) gradients max |Δ| \(worst)")
+        print("CLIP warm start \(key) parity: loss \(loss) (|Δ| \(lossDiff)), \(names.count) gradients max |Δ| \(worst)")
     }
 
     /// Three AdamW steps of tower + head within 1e-5 relative of torch; the other tower is left as loaded.
@@ -91,6 +94,8 @@ import TestSupport
         #expect(throws: TrainingError.self) { try trainer.step(pixels: pixels, targets: targets.map { _ in WarmStartTarget(classIndex: nil, flags: [1]) }) }
         let model = try CLIPModel(folder: CLIPTrainingTests.folder.appendingPathComponent("clip"))
         #expect(throws: TrainingError.self) { try CLIPWarmStartTrainer(model: model, tower: .text, classes: 1, flags: 0, seed: 0, options: options) }
+        #expect(throws: TrainingError.self) { try CLIPWarmStartTrainer(model: model, tower: .text, classes: 3, flags: 2, flagGroups: [1], seed: 0, options: options) }
+        #expect(throws: TrainingError.self) { try CLIPWarmStartTrainer(model: model, tower: .text, classes: 3, flags: 2, flagGroups: [2, 0], seed: 0, options: options) }
         #expect(trainer.step == 0)
     }
 

@@ -52,4 +52,20 @@ import Testing
         #expect(images[0].warmStartLabels(image: true).relation == nil)
         #expect(images[1].warmStartLabels(image: false).relation == nil)
     }
+
+    @Test func bindingLabelsFlagEachShapeWithItsColour() {
+        let image = AttributeAccuracyTests.attributes.images[2]   // a purple hexagon above a white diamond
+        let flags = image.bindingLabels
+        func flag(_ s: Shape, _ c: Colour) -> Float {
+            flags[Shape.allCases.firstIndex(of: s)! * Colour.allCases.count + Colour.allCases.firstIndex(of: c)!]
+        }
+        #expect(flags.count == WorldAttributes.Image.bindingFlags && flags.reduce(0, +) == 2)
+        #expect(flag(.hexagon, .purple) == 1 && flag(.diamond, .white) == 1)
+        // the same shapes and colours bound the other way round: the presence flags agree, the binding flags do not
+        var rebound = image
+        (rebound.objects[0].colour, rebound.objects[1].colour) = (image.objects[1].colour, image.objects[0].colour)
+        #expect(rebound.warmStartLabels(image: true).flags == image.warmStartLabels(image: true).flags)
+        #expect(rebound.bindingLabels != flags && rebound.bindingLabels.reduce(0, +) == 2)
+        #expect(rebound.bindingLabels[Shape.allCases.firstIndex(of: .hexagon)! * Colour.allCases.count + Colour.allCases.firstIndex(of: .white)!] == 1)
+    }
 }

@@ -136,9 +136,20 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("warm/trainer_state.safetensors").path))
         let fewer = try CLITests.run(warmArgs + ["--resume", "--captions-per-image", "1"])
         #expect(fewer.status == 1 && fewer.stderr.contains("started with --captions-per-image (unset), not 1"), "\(fewer.stderr)")
+        let unbound = try CLITests.run(warmArgs + ["--resume", "--binding-flags"])
+        #expect(unbound.status == 1 && unbound.stderr.contains("started with --binding-flags (unset), not true"), "\(unbound.stderr)")
         let resumed = try CLITests.run(warmArgs + ["--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("at step 0 of 3") && !resumed.stderr.contains("warm start"), "\(resumed.stderr)")
         #expect(try Data(contentsOf: dir.appendingPathComponent("warm/model.safetensors")) == Data(contentsOf: out.appendingPathComponent("model.safetensors")))
+        // binding flags: the warm start's head also predicts the (shape, colour) pairs, so the warmed towers differ;
+        // without a warm start they are a usage error
+        let bound = dir.appendingPathComponent("bound")
+        let bindArgs = args.map { $0 == out.path ? bound.path : $0 } + ["--warm-start-steps", "2", "--mirror-twins", "1", "--binding-flags"]
+        let binding = try CLITests.run(bindArgs)
+        #expect(binding.status == 0 && binding.stderr.contains("warm start text"), "\(binding.stderr)")
+        #expect(try Data(contentsOf: bound.appendingPathComponent("model.safetensors")) != Data(contentsOf: out.appendingPathComponent("model.safetensors")))
+        let noWarm = try CLITests.run(args + ["--binding-flags"])
+        #expect(noWarm.status == 2 && noWarm.stderr.contains("--binding-flags needs --warm-start-steps"), "\(noWarm.stderr)")
         // one caption per image: the closing line counts what was trained on (12 images, 5 captions each)
         #expect(r.stderr.contains("on 12 images (60 captions)"), "\(r.stderr)")
         let one = try CLITests.run(args.map { $0 == out.path ? dir.appendingPathComponent("one").path : $0 } + ["--captions-per-image", "1"])

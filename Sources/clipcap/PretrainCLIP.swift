@@ -51,7 +51,11 @@ struct PretrainCLIP: ParsableCommand {
         swapped (or, a third of the time and whenever fewer than two objects have a shape of their own, one \
         object's shape replaced by one the scene lacks), captioned with the shape words changed \
         to match. Images without one get their mirror twin on --mirror-twins steps. The shipped world CLIP \
-        uses --shape-twins 0.5: two-object scenes are described right far more often (README, "What it took").
+        uses --shape-twins 0.5: two-object scenes are described right far more often (README, "What it took"). \
+        --binding-flags (with --warm-start-steps) adds to the warm start's head one flag per (shape, colour) pair, \
+        on when the scene holds an object of that shape in that colour: the presence flags say which shapes and \
+        which colours appear, these say which colour each shape has. They are a flag group of their own, whose \
+        BCE is averaged apart from the presence flags', so the 48 of them do not dilute the 14.
 
         Paraphrases. With all of an image's captions drawn in turn, InfoNCE also teaches the text tower to give \
         paraphrases nearly one embedding, which the CLIPs that Unsupervised-ClipCap studies were never asked \

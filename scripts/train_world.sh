@@ -3,8 +3,9 @@
 # framework alone: the world (seed 0, 10000 images of 64 px: 8000 train, 1000 val, 1000 test), a BPE
 # vocabulary for each model learned from the train captions, then `clipcap pretrain clip` and
 # `clipcap pretrain gpt2` on the train split. The CLIP's towers are first warm-started on the world's ground
-# truth (relation, shapes, colours), then trained contrastively with mirror twins and, on half the steps, shape
-# twins, so that it encodes which object is where and which shape is which (README, "What it took"). Deterministic for a given build and machine; about 35
+# truth (relation, shapes, colours, and which colour each shape has), then trained contrastively on each image's
+# first caption, with mirror twins and, on half the steps, shape twins, so that it encodes which object is where
+# and which shape is which (README, "What it took"). Deterministic for a given build and machine; about 25
 # minutes on 2 cores. Usage: scripts/train_world.sh [OUT_DIR]   (default Experiments/world; data goes to data/world)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,8 @@ mkdir -p "$out"
     --image-size 64 --patch-size 8 --vision-width 96 --vision-layers 3 --vision-heads 4 \
     --text-width 64 --text-layers 2 --text-heads 4 --projection-dim 64 --context 32 \
     --batch-size 128 --steps 1200 --lr 1e-3 --warmup 100 --weight-decay 0.1 --seed 0 \
-    --attributes data/world/attributes.json --warm-start-steps 1500 --mirror-twins 1 --shape-twins 0.5
+    --attributes data/world/attributes.json --warm-start-steps 1500 --mirror-twins 1 --shape-twins 0.5 \
+    --binding-flags --captions-per-image 1
 "$bin" pretrain gpt2 --dataset data/world/dataset.json --split train \
     --tokenizer "$out/tokenizer-gpt2" --out "$out/gpt2" \
     --layers 2 --heads 4 --width 128 --positions 64 \

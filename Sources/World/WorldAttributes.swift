@@ -83,10 +83,13 @@ extension WorldAttributes.Image {
     /// the same for an image and each of its captions (`clipcap pretrain clip --binding-flags`).
     public var bindingLabels: [Float] {
         var flags = [Float](repeating: 0, count: Self.bindingFlags)
-        for o in objects {
-            flags[Shape.allCases.firstIndex(of: o.shape)! * Colour.allCases.count + Colour.allCases.firstIndex(of: o.colour)!] = 1
-        }
+        for o in objects { flags[Self.bindingIndex(o)] = 1 }
         return flags
+    }
+
+    /// The flag of `o`'s (shape, colour) pair in `bindingLabels`.
+    static func bindingIndex(_ o: WorldObject) -> Int {
+        Shape.allCases.firstIndex(of: o.shape)! * Colour.allCases.count + Colour.allCases.firstIndex(of: o.colour)!
     }
 
     /// The supervised warm start's targets for this image (`clipcap pretrain clip --warm-start-steps`): the

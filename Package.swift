@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "Models", "Tensor", "Tokenizers", "TestSupport"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Data", "Imaging", "Tensor", "TestSupport"]),
         // Runs the built `clipcap` tool end to end (exit codes, error lines, no partial outputs).
-        .testTarget(name: "clipcapTests", dependencies: ["clipcap", "TestSupport"]),
+        .testTarget(name: "clipcapTests", dependencies: ["clipcap", "Tensor", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -47,6 +47,8 @@ public final class CLIPTrainer: AdamWTrainer {
     var workspace = CLIPTrainingWorkspace()
     var adam: AdamW
     var gradientsAreZero = true
+    /// When true, `step` leaves logit_scale as it is (no gradient, no weight decay): a fixed temperature.
+    public var freezesLogitScale = false
 
     /// The model as trained so far.
     public var model: CLIPModel { clip }
@@ -180,7 +182,12 @@ public final class CLIPTrainer: AdamWTrainer {
     /// is NaN or ±Inf.
     @discardableResult
     public func step(pixels: Tensor, ids: [[Int]]) throws -> (loss: Float, learningRate: Float) {
-        try applyGradients(loss: try computeGradients(pixels: pixels, ids: ids))
+        let loss = try computeGradients(pixels: pixels, ids: ids)
+        guard freezesLogitScale else { return try applyGradients(loss: loss) }
+        let kept = clip.logitScale.data[0]
+        grads.visitParameters { name, _, p in if name == "logit_scale" { p[0] = 0 } }
+        defer { clip.visitParameters { name, _, p in if name == "logit_scale" { p[0] = kept } } }   // undoes weight decay
+        return try applyGradients(loss: loss)
     }
 
     // MARK: the training loop

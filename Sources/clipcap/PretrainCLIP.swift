@@ -120,6 +120,8 @@ struct PretrainCLIP: ParsableCommand {
     var attributes: String?
     @Option(name: .customLong("warm-start-steps"), help: "Supervised warm-start steps for each tower before InfoNCE (needs --attributes; 0: none).")
     var warmStartSteps: Int = 0
+    @Option(name: .customLong("logit-scale"), help: "Fix the contrastive inverse temperature at this value (CLIP's cap: 100) instead of learning it from logit_scale_init_value (e^2.6592 ≈ 14.3).")
+    var fixedLogitScale: Double?
     @Flag(name: .customLong("binding-flags"), help: "The warm start also predicts which (shape, colour) pairs appear, as a flag group of its own.")
     var bindingFlags = false
     @Option(name: .customLong("mirror-twins"), help: "Fraction of contrastive steps whose batches pair images with their mirror twins (0 to 1).")
@@ -145,6 +147,7 @@ struct PretrainCLIP: ParsableCommand {
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
         guard warmStartSteps >= 0 else { throw ValidationError("--warm-start-steps must be 0 or more") }
         guard warmStartSteps == 0 || attributes != nil else { throw ValidationError("--warm-start-steps needs --attributes (a world's attributes.json)") }
+        if let fixedLogitScale { guard fixedLogitScale >= 1, fixedLogitScale <= 1000 else { throw ValidationError("--logit-scale must be in 1...1000") } }
         guard !bindingFlags || warmStartSteps > 0 else { throw ValidationError("--binding-flags needs --warm-start-steps") }
         guard (captionsPerImage ?? 1) >= 1 else { throw ValidationError("--captions-per-image must be at least 1") }
         guard (0...1).contains(mirrorTwins) else { throw ValidationError("--mirror-twins must be between 0 and 1") }
@@ -194,7 +197,7 @@ struct PretrainCLIP: ParsableCommand {
                                        bosTokenId: tok.startTokenId, padTokenId: tok.padTokenId),
             visionConfig: CLIPVisionConfig(hiddenSize: visionWidth, intermediateSize: 4 * visionWidth, attentionHeads: visionHeads,
                                            layers: visionLayers, imageSize: imageSize, patchSize: patchSize),
-            projectionDim: projectionDim)
+            projectionDim: projectionDim, logitScaleInitValue: fixedLogitScale.map { Float(Foundation.log($0)) } ?? 2.6592)
         var processorConfig = CLIPImageProcessorConfig()
         processorConfig.size = .shortestEdge(imageSize)
         processorConfig.cropHeight = imageSize
@@ -214,7 +217,8 @@ struct PretrainCLIP: ParsableCommand {
                 // recorded only when given, so runs checkpointed before the option existed still resume
                 .merging(captionsPerImage.map { ["captions-per-image": "\($0)"] } ?? [:]) { own, _ in own }
                 .merging(shapeTwins.map { ["shape-twins": "\($0)"] } ?? [:]) { own, _ in own }
-                .merging(bindingFlags ? ["binding-flags": "true"] : [:]) { own, _ in own }))
+                .merging(bindingFlags ? ["binding-flags": "true"] : [:]) { own, _ in own }
+                .merging(fixedLogitScale.map { ["logit-scale": "\($0)"] } ?? [:]) { own, _ in own }))
         var warmed = false
         let trainer = try checkpoints.trainer(resume: checkpointing.resume, total: total,
                                               restore: { try CLIPTrainer(model: try CLIPModel(folder: outURL), options: options) },
@@ -225,6 +229,7 @@ struct PretrainCLIP: ParsableCommand {
             warmed = true
             return try CLIPTrainer(model: model, options: options)
         })
+        trainer.freezesLogitScale = fixedLogitScale != nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let extraFiles = ["preprocessor_config.json": try encoder.encode(processorConfig)]

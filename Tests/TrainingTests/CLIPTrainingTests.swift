@@ -261,6 +261,29 @@ import TestSupport
         #expect(try run() == losses)
     }
 
+    /// A fixed temperature (`pretrain clip --logit-scale`): with weight decay on, logit_scale keeps its exact
+    /// value through training while every other weight moves; the first loss is the learned-temperature run's
+    /// (the freeze changes the update, not the forward), whose logit_scale does move.
+    @Test func frozenLogitScaleStaysExactlyWhereItStarted() throws {
+        let options = TrainerOptions(learningRate: 3e-3, warmupSteps: 0, totalSteps: 30, weightDecay: 0.1, gradientClip: 1)
+        func run(frozen: Bool) throws -> (losses: [Float], scale: Float, start: [String: [Float]], end: [String: [Float]]) {
+            let trainer = try CLIPTrainer(config: Self.config, seed: 1, options: options)
+            trainer.freezesLogitScale = frozen
+            var start: [String: [Float]] = [:], end: [String: [Float]] = [:]
+            trainer.visitParameters { name, shape, p in start[name] = Array(UnsafeBufferPointer(start: p, count: shape.reduce(1, *))) }
+            var losses: [Float] = []
+            try trainer.train(captions: Self.captions, batchSize: 8, seed: 2, pixels: Self.pixels) { _, loss, _ in losses.append(loss) }
+            trainer.visitParameters { name, shape, p in end[name] = Array(UnsafeBufferPointer(start: p, count: shape.reduce(1, *))) }
+            return (losses, trainer.model.logitScale.data[0], start, end)
+        }
+        let frozen = try run(frozen: true), learned = try run(frozen: false)
+        #expect(frozen.scale == Self.config.logitScaleInitValue && frozen.end["logit_scale"] == frozen.start["logit_scale"])
+        #expect(learned.scale != Self.config.logitScaleInitValue)
+        let moved = frozen.start.keys.filter { $0 != "logit_scale" && frozen.start[$0] != frozen.end[$0] }
+        #expect(moved.count == frozen.start.count - 1, "\(frozen.start.count - 1 - moved.count) tensors did not move")
+        #expect(frozen.losses[0] == learned.losses[0] && frozen.losses.last! < 0.5 * frozen.losses[0], "\(frozen.losses)")
+    }
+
     @Test func badLoopInputsAreRefused() throws {
         let trainer = try CLIPTrainer(config: Self.config, seed: 1, options: TrainerOptions(learningRate: 1e-3, warmupSteps: 0, totalSteps: 2))
         #expect(throws: TrainingError.self) { try trainer.train(captions: Self.captions, batchSize: 1, seed: 0, pixels: Self.pixels) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tensor
 import TestSupport
 
 /// `clipcap pretrain clip` end to end on the demo dataset (8 images, 40 captions, the demo CLIP tokenizer):
@@ -73,6 +74,28 @@ import TestSupport
         #expect(done.status == 1 && done.stderr.contains("holds no unfinished run"), "\(done.stderr)")
         let bad = try CLITests.run(Self.args(out: part) + ["--stop-after=-1"])
         #expect(bad.status == 2 && bad.stderr.contains("--stop-after must not be negative"), "\(bad.stderr)")
+    }
+
+    /// --logit-scale S: the saved CLIP's logit_scale is ln S (and so is its config's logit_scale_init_value),
+    /// recorded for --resume; out-of-range values are usage errors.
+    @Test func fixedLogitScaleIsSavedAndRecorded() throws {
+        let dir = try CLITests.tempDir()
+        let out = dir.appendingPathComponent("clip")
+        let r = try CLITests.run(Self.args(out: out) + ["--logit-scale", "50"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let scale = try SafeTensorsFile(path: out.appendingPathComponent("model.safetensors").path).tensor("logit_scale").scalars
+        #expect(scale == [Float(Foundation.log(50.0))], "\(scale)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any] ?? [:]
+        #expect(abs((config["logit_scale_init_value"] as? Double ?? 0) - Foundation.log(50.0)) < 1e-6, "\(config)")
+        let part = dir.appendingPathComponent("part")
+        #expect(try CLITests.run(Self.args(out: part) + ["--logit-scale", "50", "--stop-after", "2"]).status == 0)
+        let other = try CLITests.run(Self.args(out: part) + ["--logit-scale", "60", "--resume"])
+        #expect(other.status == 1 && other.stderr.contains("--logit-scale 50.0, not 60.0"), "\(other.stderr)")
+        let same = try CLITests.run(Self.args(out: part) + ["--logit-scale", "50", "--resume"])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(try Data(contentsOf: part.appendingPathComponent("model.safetensors")) == Data(contentsOf: out.appendingPathComponent("model.safetensors")))
+        let bad = try CLITests.run(Self.args(out: dir.appendingPathComponent("bad")) + ["--logit-scale", "0.5"])
+        #expect(bad.status == 2 && bad.stderr.contains("--logit-scale must be in 1...1000"), "\(bad.stderr)")
     }
 
     @Test func errorsAreOneLineWithTheRightStatus() throws {

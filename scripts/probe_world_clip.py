@@ -14,6 +14,12 @@ Loads HF CLIPModel folders (e.g. Experiments/world/clip) with transformers and, 
   leftmost_shape_2, _3        a one-vs-rest ridge probe of the leftmost object's shape (6 classes) on the
                               image embeddings of two- (three-) object train images, scored on the val and test
                               ones: how well the embedding binds a shape to its place
+  binding_sets_2, _3          a ridge probe of the 48 (shape, colour) flags on the image embeddings of two- (three-)
+                              object train images (2500): the share of val and test images whose 2 (3) largest
+                              outputs are exactly their objects' pairs (chance about 1e-3 and 6e-5)
+  binding_sets_3_train        the same probe scored on three-object train images it was not fitted on (an
+                              overfitted tower scores them higher than held-out ones)
+  binding_sets_3_pooled       the probe of binding_sets_3 on the vision tower's pooled output, before the projection
   text_cos_paraphrases        mean cosine of two captions of one test image (dataset.json, first 400 test images)
   text_cos_other_images       mean cosine of captions of two different ones of those images
   wording_variance_share      share of the variance of those caption embeddings that lies within images: what
@@ -69,12 +75,19 @@ def main():
             differ = torch.tensor([x["colour"] != y["colour"] for x, y in o])
             C = text([c for cs in paraphrases for c in cs]).numpy().reshape(len(paraphrases), 5, -1)
             etr, ete = image(train).numpy(), image(held).numpy()
-            leftmost = {}
+            def pooled(L):
+                return torch.cat([m.vision_model(pixel_values=pixels(L[k:k + 500])).pooler_output for k in range(0, len(L), 500)])
+            leftmost, binding = {}, {}
             for n in (2, 3):
                 scenes = [i for i in images if len(i["objects"]) == n]
                 fit, score = [i for i in scenes if i["split"] == "train"][:2500], [i for i in scenes if i["split"] != "train"]
-                leftmost[n] = ridge_accuracy(image(fit).numpy(), [leftmost_shape(i) for i in fit],
-                                             image(score).numpy(), [leftmost_shape(i) for i in score])
+                ef, es = image(fit).numpy(), image(score).numpy()
+                leftmost[n] = ridge_accuracy(ef, [leftmost_shape(i) for i in fit], es, [leftmost_shape(i) for i in score])
+                binding[f"binding_sets_{n}"] = binding_sets(ef, fit, es, score)
+                if n == 3:
+                    unfitted = [i for i in scenes if i["split"] == "train"][2500:]
+                    binding["binding_sets_3_train"] = binding_sets(ef, fit, image(unfitted).numpy(), unfitted)
+                    binding["binding_sets_3_pooled"] = binding_sets(pooled(fit).numpy(), fit, pooled(score).numpy(), score)
         scores = ridge(etr, np.array([first_left(i) for i in train]), ete)
         probe = float(((scores > 0.5) == np.array([first_left(i) > 0.5 for i in held])).mean())
         within = np.einsum("ipd,iqd->ipq", C, C)[:, ~np.eye(5, dtype=bool)].mean()
@@ -87,6 +100,7 @@ def main():
                           "text_cos_true_equivalent": round((t * e).sum(1).mean().item(), 3),
                           "image_probe_left_right": round(probe, 3), "probe_images": len(held),
                           "leftmost_shape_2": round(leftmost[2], 3), "leftmost_shape_3": round(leftmost[3], 3),
+                          **{k: round(v, 3) for k, v in binding.items()},
                           "text_cos_paraphrases": round(float(within), 3), "text_cos_other_images": round(float(other), 3),
                           "wording_variance_share": round(float(wording), 4)}), flush=True)
 
@@ -96,6 +110,25 @@ SHAPES = ["circle", "square", "triangle", "star", "hexagon", "diamond"]
 
 def leftmost_shape(image):
     return SHAPES.index(min(image["objects"], key=lambda o: (o["x"], o["y"]))["shape"])
+
+
+COLOURS = ["black", "blue", "green", "orange", "purple", "red", "white", "yellow"]
+
+
+def binding_flags(image):
+    """The image's (shape, colour) pairs as 48 0/1 flags."""
+    flags = np.zeros(len(SHAPES) * len(COLOURS))
+    for o in image["objects"]:
+        flags[SHAPES.index(o["shape"]) * len(COLOURS) + COLOURS.index(o["colour"])] = 1
+    return flags
+
+
+def binding_sets(train_x, train_images, test_x, test_images):
+    """Ridge regression of the binding flags; the share of test images whose n largest outputs are their n pairs."""
+    outputs = ridge(train_x, np.stack([binding_flags(i) for i in train_images]), test_x)
+    n = len(test_images[0]["objects"])
+    top = np.argsort(-outputs, 1)[:, :n]
+    return float(np.mean([set(t) == set(np.flatnonzero(binding_flags(i))) for t, i in zip(top, test_images)]))
 
 
 def ridge(train_x, targets, test_x):

@@ -58,6 +58,12 @@ struct PretrainCLIP: ParsableCommand {
         BCE is averaged apart from the presence flags', so the 48 of them do not dilute the 14. The shipped world \
         CLIP uses them: three-object scenes are described right far more often (README, "What it took", item 5).
 
+        Temperature. --logit-scale S fixes the inverse temperature at S (no gradient, no weight decay; the \
+        config's logit_scale_init_value becomes ln S) instead of learning it. The temperature sets the modality \
+        gap (Liang et al. 2022): the shipped world CLIP learned e^2.905 ≈ 18.3 and has a centroid gap of 0.053; \
+        the same recipe with --logit-scale 100 has a gap of 0.573 and retrieves as well, but text-trained \
+        captioners then fail on images (README, "What the main job measures").
+
         Paraphrases. With all of an image's captions drawn in turn, InfoNCE also teaches the text tower to give \
         paraphrases nearly one embedding, which the CLIPs that Unsupervised-ClipCap studies were never asked \
         for: each image had one alt-text. --captions-per-image 1 trains on each image's first caption alone, \
